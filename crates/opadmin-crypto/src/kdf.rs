@@ -1,0 +1,196 @@
+//! Two-Secret Key Derivation (2SKD): the Account Unlock Key and SRP `x` (PROTOCOL.md 1.2, 1.3).
+
+use hkdf::Hkdf;
+use sha2::{Sha256, Sha512};
+use zeroize::Zeroizing;
+
+use crate::envelope::SymmetricKey;
+use crate::error::{CryptoError, Result};
+use crate::secret::{Password, SecretBytes32};
+use crate::secret_key::SecretKey;
+
+/// The PBKDF2 variant named by an `alg` string.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KdfAlgorithm {
+    /// `PBES2g-HS256`: PBKDF2-HMAC-SHA256 (every current account).
+    Pbes2gHs256,
+    /// `PBES2g-HS512`: PBKDF2-HMAC-SHA512 truncated to 32 bytes.
+    Pbes2gHs512,
+}
+
+impl KdfAlgorithm {
+    /// Parses an `alg` string; anything but the two `PBES2g-` names is a typed error.
+    pub fn parse(name: &str) -> Result<Self> {
+        match name {
+            "PBES2g-HS256" => Ok(Self::Pbes2gHs256),
+            "PBES2g-HS512" => Ok(Self::Pbes2gHs512),
+            other => Err(CryptoError::UnsupportedAlgorithm(other.to_owned())),
+        }
+    }
+
+    /// The wire name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Pbes2gHs256 => "PBES2g-HS256",
+            Self::Pbes2gHs512 => "PBES2g-HS512",
+        }
+    }
+}
+
+/// The SRP method for which `x` is derived: only `SRPg-4096` is implemented.
+pub const SRP_METHOD: &str = "SRPg-4096";
+
+/// Key-derivation parameters: the `alg`/`p2s`/`p2c` of a keyset's `encSymKey`, or the
+/// `alg`/`salt`/`iterations` of `userAuth`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KdfParams {
+    /// PBKDF2 variant.
+    pub alg: KdfAlgorithm,
+    /// Salt bytes (16 random bytes for new accounts).
+    pub salt: Vec<u8>,
+    /// PBKDF2 iterations (650000 today, 100000 on older accounts).
+    pub iterations: u32,
+}
+
+impl KdfParams {
+    /// Parses the wire form: alg name, base64url salt and iteration count.
+    pub fn from_wire(alg: &str, salt_b64url: &str, iterations: u32) -> Result<Self> {
+        if iterations == 0 {
+            return Err(CryptoError::UnsupportedAlgorithm("0 iterations".into()));
+        }
+        Ok(Self {
+            alg: KdfAlgorithm::parse(alg)?,
+            salt: crate::encoding::b64url_decode(salt_b64url)?,
+            iterations,
+        })
+    }
+
+    /// Fresh parameters with a random 16-byte salt.
+    pub fn generate(iterations: u32) -> Self {
+        Self {
+            alg: KdfAlgorithm::Pbes2gHs256,
+            salt: crate::encoding::random_bytes::<16>().to_vec(),
+            iterations,
+        }
+    }
+
+    /// The salt as base64url (the wire form of `p2s` and `salt`).
+    pub fn salt_b64url(&self) -> String {
+        crate::encoding::b64url_encode(&self.salt)
+    }
+}
+
+/// HKDF-SHA256 with 32 bytes of output.
+pub fn hkdf_sha256(ikm: &[u8], salt: &[u8], info: &[u8]) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    hkdf_sha256_into(ikm, salt, info, &mut out);
+    out
+}
+
+/// HKDF-SHA256 of any output length up to 8160 bytes.
+pub fn hkdf_sha256_into(ikm: &[u8], salt: &[u8], info: &[u8], out: &mut [u8]) {
+    Hkdf::<Sha256>::new(Some(salt), ikm)
+        .expand(info, out)
+        .expect("HKDF-SHA256 output length within 255 blocks");
+}
+
+/// PBKDF2 with the given variant into `out`.
+pub fn pbkdf2(alg: KdfAlgorithm, password: &[u8], salt: &[u8], iterations: u32, out: &mut [u8]) {
+    match alg {
+        KdfAlgorithm::Pbes2gHs256 => {
+            pbkdf2::pbkdf2_hmac::<Sha256>(password, salt, iterations, out);
+        }
+        KdfAlgorithm::Pbes2gHs512 => {
+            pbkdf2::pbkdf2_hmac::<Sha512>(password, salt, iterations, out);
+        }
+    }
+}
+
+/// The Secret Key's HKDF: ikm = secret, salt = account id, info = format.
+pub fn secret_key_hkdf(secret_key: &SecretKey) -> SecretBytes32 {
+    SecretBytes32::new(hkdf_sha256(
+        secret_key.expose_secret().as_bytes(),
+        secret_key.account_id().as_bytes(),
+        secret_key.format().as_bytes(),
+    ))
+}
+
+/// The 2SKD itself (PROTOCOL.md 1.2): `PBKDF2(password, HKDF(salt, email, info)) XOR HKDF(Secret Key)`.
+pub fn two_secret_derive(
+    password: &Password,
+    email: &str,
+    secret_key: &SecretKey,
+    info: &str,
+    params: &KdfParams,
+) -> SecretBytes32 {
+    let email = normalize_email(email);
+    let k1 = Zeroizing::new(hkdf_sha256(&params.salt, email.as_bytes(), info.as_bytes()));
+    let mut k2 = Zeroizing::new([0u8; 32]);
+    pbkdf2(params.alg, &password.normalized(), &*k1, params.iterations, &mut *k2);
+    let ks = secret_key_hkdf(secret_key);
+    let mut out = [0u8; 32];
+    for (o, (a, b)) in out.iter_mut().zip(k2.iter().zip(ks.expose_secret())) {
+        *o = a ^ b;
+    }
+    SecretBytes32::new(out)
+}
+
+/// Email as 2SKD and the SRP identity use it: trimmed and lower-cased.
+pub fn normalize_email(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
+/// Derives the Account Unlock Key (kid `mp`) from the primary keyset's `encSymKey` parameters.
+pub fn derive_auk(
+    password: &Password,
+    email: &str,
+    secret_key: &SecretKey,
+    params: &KdfParams,
+) -> SymmetricKey {
+    let bytes = two_secret_derive(password, email, secret_key, params.alg.name(), params);
+    SymmetricKey::new("mp", *bytes.expose_secret())
+}
+
+/// Derives SRP `x` from `userAuth` (`method` must be `SRPg-4096`).
+pub fn derive_srp_x(
+    password: &Password,
+    email: &str,
+    secret_key: &SecretKey,
+    method: &str,
+    params: &KdfParams,
+) -> Result<SecretBytes32> {
+    if method != SRP_METHOD {
+        return Err(CryptoError::UnsupportedAlgorithm(method.to_owned()));
+    }
+    Ok(two_secret_derive(password, email, secret_key, method, params))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_algorithms_are_typed_errors() {
+        assert!(matches!(
+            KdfAlgorithm::parse("PBES2-HS256"),
+            Err(CryptoError::UnsupportedAlgorithm(_))
+        ));
+        assert!(KdfParams::from_wire("SHA1", "AAAA", 1).is_err());
+        assert!(KdfParams::from_wire("PBES2g-HS256", "AAAA", 0).is_err());
+        let sk = SecretKey::generate();
+        let p = KdfParams::generate(1);
+        let e = derive_srp_x(&"pw".into(), "a@b.c", &sk, "SRP-4096", &p).unwrap_err();
+        assert_eq!(e, CryptoError::UnsupportedAlgorithm("SRP-4096".into()));
+    }
+
+    #[test]
+    fn email_is_trimmed_and_lowercased() {
+        let sk = SecretKey::generate();
+        let p = KdfParams::generate(10);
+        let a = two_secret_derive(&"pw".into(), " Ops@Example.COM ", &sk, "PBES2g-HS256", &p);
+        let b = two_secret_derive(&"pw".into(), "ops@example.com", &sk, "PBES2g-HS256", &p);
+        assert_eq!(a, b);
+        let c = two_secret_derive(&"pw2".into(), "ops@example.com", &sk, "PBES2g-HS256", &p);
+        assert_ne!(a, c);
+    }
+}

@@ -1,0 +1,9 @@
+//! placeholder
+#![forbid(unsafe_code)]
+pub mod encoding;
+pub mod envelope;
+pub mod error;
+pub mod jwk;
+pub mod kdf;
+pub mod secret;
+pub mod secret_key;
