@@ -5,5 +5,6 @@ pub mod envelope;
 pub mod error;
 pub mod jwk;
 pub mod kdf;
+pub mod keyset;
 pub mod secret;
 pub mod secret_key;
