@@ -189,7 +189,7 @@ mod tests {
     #[test]
     fn generated_keys_use_the_alphabet() {
         let k = SecretKey::generate();
-        assert_eq!(k.to_readable().len(), 39);
+        assert_eq!(k.to_readable().len(), 40);
         assert!(k.expose_secret().chars().all(|c| ALPHABET.contains(c)));
         assert_ne!(SecretKey::generate(), k);
     }
