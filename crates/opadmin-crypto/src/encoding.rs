@@ -27,7 +27,11 @@ pub fn hex_encode(bytes: &[u8]) -> String {
 /// Decodes hex of either case; an odd number of digits is read as if a leading zero were present.
 pub fn hex_decode(text: &str) -> Result<Vec<u8>> {
     let lower = text.trim().to_ascii_lowercase();
-    let padded = if lower.len() % 2 == 1 { format!("0{lower}") } else { lower };
+    let padded = if lower.len() % 2 == 1 {
+        format!("0{lower}")
+    } else {
+        lower
+    };
     data_encoding::HEXLOWER
         .decode(padded.as_bytes())
         .map_err(|_| CryptoError::Encoding("hex"))

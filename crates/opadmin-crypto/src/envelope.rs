@@ -72,7 +72,10 @@ pub struct SymmetricKey {
 impl SymmetricKey {
     /// A key from its id and bytes.
     pub fn new(kid: impl Into<String>, key: [u8; 32]) -> Self {
-        Self { kid: kid.into(), key }
+        Self {
+            kid: kid.into(),
+            key,
+        }
     }
 
     /// A fresh random key.
@@ -93,10 +96,19 @@ impl SymmetricKey {
     /// Reads a symmetric JWK (`kty` `oct`, 32-byte `k`, and a `kid`).
     pub fn from_jwk(jwk: &Jwk) -> Result<Self> {
         if jwk.kty != "oct" {
-            return Err(CryptoError::Jwk(format!("expected kty \"oct\", found {:?}", jwk.kty)));
+            return Err(CryptoError::Jwk(format!(
+                "expected kty \"oct\", found {:?}",
+                jwk.kty
+            )));
         }
-        let kid = jwk.kid.clone().ok_or_else(|| CryptoError::Jwk("missing kid".into()))?;
-        let k = jwk.k.as_deref().ok_or_else(|| CryptoError::Jwk("missing k".into()))?;
+        let kid = jwk
+            .kid
+            .clone()
+            .ok_or_else(|| CryptoError::Jwk("missing kid".into()))?;
+        let k = jwk
+            .k
+            .as_deref()
+            .ok_or_else(|| CryptoError::Jwk("missing k".into()))?;
         let bytes = Zeroizing::new(b64url_decode(k)?);
         let key: [u8; 32] = bytes
             .as_slice()
@@ -187,7 +199,9 @@ impl SymmetricKey {
             .map_err(|_| CryptoError::Envelope(format!("iv must be 12 bytes, not {}", iv.len())))?;
         let data = b64url_decode(data_b64url)?;
         if data.len() < 16 {
-            return Err(CryptoError::Envelope("ciphertext shorter than its tag".into()));
+            return Err(CryptoError::Envelope(
+                "ciphertext shorter than its tag".into(),
+            ));
         }
         let cipher = Aes256Gcm::new((&self.key).into());
         cipher
@@ -199,13 +213,16 @@ impl SymmetricKey {
     /// Decrypts and parses JSON.
     pub fn decrypt_json<T: serde::de::DeserializeOwned>(&self, envelope: &Envelope) -> Result<T> {
         let plain = self.decrypt(envelope)?;
-        serde_json::from_slice(&plain).map_err(|e| CryptoError::Envelope(format!("plaintext is not the expected JSON: {e}")))
+        serde_json::from_slice(&plain)
+            .map_err(|e| CryptoError::Envelope(format!("plaintext is not the expected JSON: {e}")))
     }
 }
 
 impl fmt::Debug for SymmetricKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SymmetricKey").field("kid", &self.kid).finish_non_exhaustive()
+        f.debug_struct("SymmetricKey")
+            .field("kid", &self.kid)
+            .finish_non_exhaustive()
     }
 }
 
@@ -235,11 +252,17 @@ mod tests {
         let other = SymmetricKey::generate("K");
         assert_eq!(other.decrypt(&env), Err(CryptoError::Decrypt));
         let named = SymmetricKey::generate("L");
-        assert!(matches!(named.decrypt(&env), Err(CryptoError::WrongKey { .. })));
+        assert!(matches!(
+            named.decrypt(&env),
+            Err(CryptoError::WrongKey { .. })
+        ));
 
         let mut bad_iv = env.clone();
         bad_iv.iv = Some("AAAA".into());
-        assert!(matches!(key.decrypt(&bad_iv), Err(CryptoError::Envelope(_))));
+        assert!(matches!(
+            key.decrypt(&bad_iv),
+            Err(CryptoError::Envelope(_))
+        ));
         let mut no_iv = env.clone();
         no_iv.iv = None;
         assert!(matches!(key.decrypt(&no_iv), Err(CryptoError::Envelope(_))));

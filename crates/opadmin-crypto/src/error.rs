@@ -10,7 +10,9 @@ use thiserror::Error;
 #[non_exhaustive]
 pub enum CryptoError {
     /// A Secret Key could not be parsed; the reason says what is wrong (never the key itself).
-    #[error("malformed Secret Key: {0}. A Secret Key looks like A3-XXXXXX-XXXXXX-XXXXX-XXXXX-XXXXX-XXXXX")]
+    #[error(
+        "malformed Secret Key: {0}. A Secret Key looks like A3-XXXXXX-XXXXXX-XXXXX-XXXXX-XXXXX-XXXXX"
+    )]
     SecretKey(&'static str),
     /// A key-derivation or SRP algorithm name that this crate does not implement.
     #[error("unsupported algorithm {0:?}")]

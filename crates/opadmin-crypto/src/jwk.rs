@@ -60,7 +60,10 @@ impl fmt::Debug for Jwk {
             .field("kty", &self.kty)
             .field("alg", &self.alg)
             .field("kid", &self.kid)
-            .field("secret_members", &if secret { "<redacted>" } else { "none" })
+            .field(
+                "secret_members",
+                &if secret { "<redacted>" } else { "none" },
+            )
             .finish_non_exhaustive()
     }
 }

@@ -126,7 +126,13 @@ pub fn two_secret_derive(
     let email = normalize_email(email);
     let k1 = Zeroizing::new(hkdf_sha256(&params.salt, email.as_bytes(), info.as_bytes()));
     let mut k2 = Zeroizing::new([0u8; 32]);
-    pbkdf2(params.alg, &password.normalized(), &*k1, params.iterations, &mut *k2);
+    pbkdf2(
+        params.alg,
+        &password.normalized(),
+        &*k1,
+        params.iterations,
+        &mut *k2,
+    );
     let ks = secret_key_hkdf(secret_key);
     let mut out = [0u8; 32];
     for (o, (a, b)) in out.iter_mut().zip(k2.iter().zip(ks.expose_secret())) {
@@ -162,7 +168,9 @@ pub fn derive_srp_x(
     if method != SRP_METHOD {
         return Err(CryptoError::UnsupportedAlgorithm(method.to_owned()));
     }
-    Ok(two_secret_derive(password, email, secret_key, method, params))
+    Ok(two_secret_derive(
+        password, email, secret_key, method, params,
+    ))
 }
 
 #[cfg(test)]

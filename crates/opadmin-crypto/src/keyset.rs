@@ -30,7 +30,11 @@ pub struct KeysetCiphertext {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub spub_key: Option<serde_json::Value>,
     /// ECDSA signing private key, encrypted (often `null`).
-    #[serde(default, rename = "encSPriKey", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        rename = "encSPriKey",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub enc_s_pri_key: Option<serde_json::Value>,
     /// Creation time (RFC 3339).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -64,12 +68,19 @@ impl Keyset {
     pub fn generate(uuid: impl Into<String>) -> Result<Self> {
         let uuid = uuid.into();
         let private = RsaPrivateKey::generate(uuid.clone(), RsaOaep::Sha1)?;
-        Ok(Self::from_parts(SymmetricKey::generate(uuid.clone()), private))
+        Ok(Self::from_parts(
+            SymmetricKey::generate(uuid.clone()),
+            private,
+        ))
     }
 
     /// Assembles a keyset from its keys (their ids must be the keyset's uuid).
     pub fn from_parts(symmetric: SymmetricKey, private: RsaPrivateKey) -> Self {
-        Self { uuid: symmetric.kid().to_owned(), symmetric, private }
+        Self {
+            uuid: symmetric.kid().to_owned(),
+            symmetric,
+            private,
+        }
     }
 
     /// The keyset uuid.
@@ -92,7 +103,12 @@ impl Keyset {
         self.private.public_key()
     }
 
-    fn ciphertext(&self, enc_sym_key: crate::envelope::Envelope, encrypted_by: &str, sn: u64) -> Result<KeysetCiphertext> {
+    fn ciphertext(
+        &self,
+        enc_sym_key: crate::envelope::Envelope,
+        encrypted_by: &str,
+        sn: u64,
+    ) -> Result<KeysetCiphertext> {
         Ok(KeysetCiphertext {
             uuid: self.uuid.clone(),
             sn,
@@ -109,7 +125,12 @@ impl Keyset {
 
     /// Encrypts as a user's primary keyset: `encSymKey` under the AUK (kid `mp`) carrying the
     /// AUK's derivation parameters `alg`/`p2s`/`p2c`.
-    pub fn encrypt_with_auk(&self, auk: &SymmetricKey, params: &KdfParams, sn: u64) -> Result<KeysetCiphertext> {
+    pub fn encrypt_with_auk(
+        &self,
+        auk: &SymmetricKey,
+        params: &KdfParams,
+        sn: u64,
+    ) -> Result<KeysetCiphertext> {
         let mut enc = auk.encrypt(&self.symmetric.to_jwk_json());
         enc.alg = Some(params.alg.name().to_owned());
         enc.p2s = Some(params.salt_b64url());
@@ -150,7 +171,9 @@ impl Keyset {
 
 impl fmt::Debug for Keyset {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Keyset").field("uuid", &self.uuid).finish_non_exhaustive()
+        f.debug_struct("Keyset")
+            .field("uuid", &self.uuid)
+            .finish_non_exhaustive()
     }
 }
 
@@ -170,7 +193,9 @@ impl Keyring {
             .iter()
             .filter(|k| k.encrypted_by == ENCRYPTED_BY_AUK)
             .max_by_key(|k| k.sn)
-            .ok_or_else(|| CryptoError::Jwk("no keyset is encrypted by the Account Unlock Key".into()))?;
+            .ok_or_else(|| {
+                CryptoError::Jwk("no keyset is encrypted by the Account Unlock Key".into())
+            })?;
         let mut ring = Self::default();
         let opened = Keyset::decrypt_with_auk(primary, auk)?;
         ring.primary = Some(opened.uuid().to_owned());
@@ -184,15 +209,23 @@ impl Keyring {
         let uuid = keyset.uuid().to_owned();
         let mut keysets = HashMap::new();
         keysets.insert(uuid.clone(), keyset);
-        Self { primary: Some(uuid), keysets }
+        Self {
+            primary: Some(uuid),
+            keysets,
+        }
     }
 
     /// Opens more keysets (for example group keysets from `userMembership`), in any order:
     /// each is opened once the keyset its `encSymKey` names is open. Keysets whose parent is
     /// never found are an error; ones already open are skipped.
-    pub fn add_all<'a>(&mut self, keysets: impl IntoIterator<Item = &'a KeysetCiphertext>) -> Result<()> {
-        let mut pending: Vec<&KeysetCiphertext> =
-            keysets.into_iter().filter(|k| !self.keysets.contains_key(&k.uuid)).collect();
+    pub fn add_all<'a>(
+        &mut self,
+        keysets: impl IntoIterator<Item = &'a KeysetCiphertext>,
+    ) -> Result<()> {
+        let mut pending: Vec<&KeysetCiphertext> = keysets
+            .into_iter()
+            .filter(|k| !self.keysets.contains_key(&k.uuid))
+            .collect();
         while !pending.is_empty() {
             let before = pending.len();
             let mut rest = Vec::new();
@@ -203,7 +236,9 @@ impl Keyring {
                         self.keysets.insert(ks.uuid().to_owned(), ks);
                     }
                     Some(parent) => {
-                        let symmetric = SymmetricKey::from_jwk_json(&parent.symmetric.decrypt(&ct.enc_sym_key)?)?;
+                        let symmetric = SymmetricKey::from_jwk_json(
+                            &parent.symmetric.decrypt(&ct.enc_sym_key)?,
+                        )?;
                         let ks = Keyset::finish(ct, symmetric)?;
                         self.keysets.insert(ks.uuid().to_owned(), ks);
                     }
@@ -211,8 +246,14 @@ impl Keyring {
                 }
             }
             if rest.len() == before {
-                let missing = rest.iter().map(|k| k.enc_sym_key.kid.as_str()).collect::<Vec<_>>().join(", ");
-                return Err(CryptoError::Jwk(format!("no open keyset for key id(s) {missing}")));
+                let missing = rest
+                    .iter()
+                    .map(|k| k.enc_sym_key.kid.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                return Err(CryptoError::Jwk(format!(
+                    "no open keyset for key id(s) {missing}"
+                )));
             }
             pending = rest;
         }
@@ -247,10 +288,13 @@ impl Keyring {
     /// Opens a key (a vault key) wrapped to one of these keysets: RSA-OAEP to its public key, or
     /// AES-GCM under its symmetric key, as the envelope's `kid` and `enc` say.
     pub fn unwrap_key(&self, wrapped: &crate::envelope::Envelope) -> Result<SymmetricKey> {
-        let keyset = self.keysets.get(&wrapped.kid).ok_or_else(|| CryptoError::WrongKey {
-            expected: wrapped.kid.clone(),
-            given: self.keysets.keys().cloned().collect::<Vec<_>>().join(","),
-        })?;
+        let keyset = self
+            .keysets
+            .get(&wrapped.kid)
+            .ok_or_else(|| CryptoError::WrongKey {
+                expected: wrapped.kid.clone(),
+                given: self.keysets.keys().cloned().collect::<Vec<_>>().join(","),
+            })?;
         if wrapped.enc == crate::envelope::ENC_A256GCM {
             SymmetricKey::from_jwk_json(&keyset.symmetric.decrypt(wrapped)?)
         } else {
@@ -263,7 +307,10 @@ impl fmt::Debug for Keyring {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut ids: Vec<&String> = self.keysets.keys().collect();
         ids.sort();
-        f.debug_struct("Keyring").field("primary", &self.primary).field("keysets", &ids).finish()
+        f.debug_struct("Keyring")
+            .field("primary", &self.primary)
+            .field("keysets", &ids)
+            .finish()
     }
 }
 
@@ -291,7 +338,10 @@ mod tests {
         assert_eq!(ring.unwrap_key(&wrapped).unwrap(), vault_key);
 
         let wrong = SymmetricKey::generate("mp");
-        assert_eq!(Keyring::unlock(&[user_ct.clone()], &wrong).unwrap_err(), CryptoError::Decrypt);
+        assert_eq!(
+            Keyring::unlock(std::slice::from_ref(&user_ct), &wrong).unwrap_err(),
+            CryptoError::Decrypt
+        );
         let orphan = Keyset::generate("orphan").unwrap();
         let orphan_ct = group.encrypt_for_member(orphan.public_key(), 1).unwrap();
         assert!(Keyring::unlock(&[user_ct, orphan_ct], &auk).is_err());

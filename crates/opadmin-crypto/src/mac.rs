@@ -40,7 +40,13 @@ impl MacKey {
     }
 
     /// Builds the header value for a request.
-    pub fn sign(&self, session_id: &str, method: &str, url: &str, request_id: u64) -> Result<String> {
+    pub fn sign(
+        &self,
+        session_id: &str,
+        method: &str,
+        url: &str,
+        request_id: u64,
+    ) -> Result<String> {
         let tag = self.tag(session_id, method, url, request_id)?;
         Ok(format!("v1|{request_id}|{}", b64url_encode(&tag)))
     }
@@ -98,7 +104,11 @@ pub fn mac_message(session_id: &str, method: &str, url: &str, request_id: u64) -
     // Drop user info and port; keep bracketed IPv6 hosts whole.
     let authority = authority.rsplit('@').next().unwrap_or(authority);
     let host = if authority.starts_with('[') {
-        authority.split(']').next().map(|h| format!("{h}]")).unwrap_or_default()
+        authority
+            .split(']')
+            .next()
+            .map(|h| format!("{h}]"))
+            .unwrap_or_default()
     } else {
         authority.split(':').next().unwrap_or(authority).to_owned()
     };
@@ -121,9 +131,21 @@ mod tests {
 
     #[test]
     fn message_drops_port_and_keeps_encoding() {
-        let m = mac_message("S", "get", "https://h.example:3000/api/v1/vaults?a=b%2Cc", 7).unwrap();
+        let m = mac_message(
+            "S",
+            "get",
+            "https://h.example:3000/api/v1/vaults?a=b%2Cc",
+            7,
+        )
+        .unwrap();
         assert_eq!(m, "S|GET|h.example/api/v1/vaults?a=b%2Cc|v1|7");
-        let m = mac_message("S", "POST", "https://my.1password.com/api/v1/auth/verify", 1).unwrap();
+        let m = mac_message(
+            "S",
+            "POST",
+            "https://my.1password.com/api/v1/auth/verify",
+            1,
+        )
+        .unwrap();
         assert_eq!(m, "S|POST|my.1password.com/api/v1/auth/verify?|v1|1");
         assert!(mac_message("S", "GET", "https:///x", 1).is_err());
     }
@@ -136,7 +158,10 @@ mod tests {
         assert_eq!(key.verify(&h, "S", "GET", url), Ok(5));
         assert_eq!(key.verify(&h, "S", "PUT", url), Err(CryptoError::Mac));
         assert_eq!(key.verify(&h, "T", "GET", url), Err(CryptoError::Mac));
-        assert_eq!(key.verify(&h.replace("|5|", "|6|"), "S", "GET", url), Err(CryptoError::Mac));
+        assert_eq!(
+            key.verify(&h.replace("|5|", "|6|"), "S", "GET", url),
+            Err(CryptoError::Mac)
+        );
         for bad in ["", "v2|5|abc", "v1|x|abc", "v1|5"] {
             assert_eq!(key.verify(bad, "S", "GET", url), Err(CryptoError::Mac));
         }

@@ -22,8 +22,12 @@ pub fn dshmac(dsecret: &str, session_id: &str) -> Result<String> {
 /// A TOTP code (RFC 6238 with SHA-1, 6 digits, 30-second steps) for a base32 secret at a Unix
 /// time in seconds. Spaces and dashes in the secret are ignored, as authenticator apps do.
 pub fn totp(secret_base32: &str, unix_seconds: u64) -> Result<String> {
-    let cleaned: Zeroizing<String> =
-        Zeroizing::new(secret_base32.chars().filter(|c| !c.is_whitespace() && *c != '-').collect());
+    let cleaned: Zeroizing<String> = Zeroizing::new(
+        secret_base32
+            .chars()
+            .filter(|c| !c.is_whitespace() && *c != '-')
+            .collect(),
+    );
     let key = Zeroizing::new(base32_decode(&cleaned)?);
     if key.is_empty() {
         return Err(CryptoError::Encoding("base32 (empty TOTP secret)"));
@@ -37,7 +41,12 @@ pub fn hotp(key: &[u8], counter: u64, digits: u32) -> String {
     mac.update(&counter.to_be_bytes());
     let h = mac.finalize().into_bytes();
     let offset = (h[h.len() - 1] & 0x0f) as usize;
-    let bin = u32::from_be_bytes([h[offset] & 0x7f, h[offset + 1], h[offset + 2], h[offset + 3]]);
+    let bin = u32::from_be_bytes([
+        h[offset] & 0x7f,
+        h[offset + 1],
+        h[offset + 2],
+        h[offset + 3],
+    ]);
     let code = bin % 10u32.pow(digits);
     format!("{code:0width$}", width = digits as usize)
 }

@@ -71,16 +71,28 @@ fn uint_ref(bytes: &[u8]) -> Result<pkcs1::UintRef<'_>> {
 
 fn rsa_alg_of(jwk: &Jwk) -> Result<RsaOaep> {
     if jwk.kty != "RSA" {
-        return Err(CryptoError::Jwk(format!("expected kty \"RSA\", found {:?}", jwk.kty)));
+        return Err(CryptoError::Jwk(format!(
+            "expected kty \"RSA\", found {:?}",
+            jwk.kty
+        )));
     }
-    jwk.alg.as_deref().map(RsaOaep::parse).unwrap_or(Ok(RsaOaep::Sha1))
+    jwk.alg
+        .as_deref()
+        .map(RsaOaep::parse)
+        .unwrap_or(Ok(RsaOaep::Sha1))
 }
 
 /// Reads the PKCS#1 components of a key held by aws-lc (for JWK export).
-fn with_components(key: &PrivateDecryptingKey, f: impl FnOnce(&pkcs1::RsaPrivateKeyRef<'_>)) -> Result<()> {
-    let der: Pkcs8V1Der = key.as_der().map_err(|_| CryptoError::Backend("RSA key export"))?;
+fn with_components(
+    key: &PrivateDecryptingKey,
+    f: impl FnOnce(&pkcs1::RsaPrivateKeyRef<'_>),
+) -> Result<()> {
+    let der: Pkcs8V1Der = key
+        .as_der()
+        .map_err(|_| CryptoError::Backend("RSA key export"))?;
     let der = Zeroizing::new(der.as_ref().to_vec());
-    let info = pkcs8::PrivateKeyInfoRef::from_der(&der).map_err(|_| CryptoError::Backend("RSA key export"))?;
+    let info = pkcs8::PrivateKeyInfoRef::from_der(&der)
+        .map_err(|_| CryptoError::Backend("RSA key export"))?;
     let pk = pkcs1::RsaPrivateKeyRef::from_der(info.private_key.as_bytes())
         .map_err(|_| CryptoError::Backend("RSA key export"))?;
     f(&pk);
@@ -101,12 +113,18 @@ impl RsaPublicKey {
     /// Imports a public JWK (`kty` RSA, `n`, `e`, `kid`; `alg` defaults to `RSA-OAEP`).
     pub fn from_jwk(jwk: &Jwk) -> Result<Self> {
         let alg = rsa_alg_of(jwk)?;
-        let kid = jwk.kid.clone().ok_or_else(|| CryptoError::Jwk("RSA key is missing kid".into()))?;
+        let kid = jwk
+            .kid
+            .clone()
+            .ok_or_else(|| CryptoError::Jwk("RSA key is missing kid".into()))?;
         let n = component(jwk, &jwk.n, "n")?;
         let e = component(jwk, &jwk.e, "e")?;
-        let pkcs1_der = pkcs1::RsaPublicKey { modulus: uint_ref(&n)?, public_exponent: uint_ref(&e)? }
-            .to_der()
-            .map_err(|e| CryptoError::Jwk(e.to_string()))?;
+        let pkcs1_der = pkcs1::RsaPublicKey {
+            modulus: uint_ref(&n)?,
+            public_exponent: uint_ref(&e)?,
+        }
+        .to_der()
+        .map_err(|e| CryptoError::Jwk(e.to_string()))?;
         let spki = pkcs8::spki::SubjectPublicKeyInfoRef {
             algorithm: pkcs1::ALGORITHM_ID,
             subject_public_key: pkcs8::der::asn1::BitStringRef::from_bytes(&pkcs1_der)
@@ -116,7 +134,13 @@ impl RsaPublicKey {
         .map_err(|e| CryptoError::Jwk(e.to_string()))?;
         let key = PublicEncryptingKey::from_der(&spki)
             .map_err(|_| CryptoError::Jwk("RSA public key rejected".into()))?;
-        Ok(Self { kid, alg, n: n.to_vec(), e: e.to_vec(), key })
+        Ok(Self {
+            kid,
+            alg,
+            n: n.to_vec(),
+            e: e.to_vec(),
+            key,
+        })
     }
 
     /// The JWK as 1Password writes it: `{alg, e, ext, key_ops: [encrypt], kid, kty, n}`.
@@ -170,7 +194,10 @@ impl RsaPublicKey {
 
 impl fmt::Debug for RsaPublicKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RsaPublicKey").field("kid", &self.kid).field("alg", &self.alg).finish_non_exhaustive()
+        f.debug_struct("RsaPublicKey")
+            .field("kid", &self.kid)
+            .field("alg", &self.alg)
+            .finish_non_exhaustive()
     }
 }
 
@@ -227,10 +254,11 @@ impl RsaPrivateKey {
         );
         let octets = pkcs8::der::asn1::OctetStringRef::new(&pkcs1_der)
             .map_err(|e| CryptoError::Jwk(e.to_string()))?;
-        let info = pkcs8::PrivateKeyInfoRef::new(pkcs1::ALGORITHM_ID.into(), octets);
+        let info = pkcs8::PrivateKeyInfoRef::new(pkcs1::ALGORITHM_ID, octets);
         let pkcs8_der = Zeroizing::new(info.to_der().map_err(|e| CryptoError::Jwk(e.to_string()))?);
-        let key = PrivateDecryptingKey::from_pkcs8(&pkcs8_der)
-            .map_err(|_| CryptoError::Jwk("RSA private key rejected (inconsistent components?)".into()))?;
+        let key = PrivateDecryptingKey::from_pkcs8(&pkcs8_der).map_err(|_| {
+            CryptoError::Jwk("RSA private key rejected (inconsistent components?)".into())
+        })?;
         Ok(Self { public, key })
     }
 
@@ -257,7 +285,9 @@ impl RsaPrivateKey {
 
     /// The private JWK serialised to JSON (what `encPriKey` encrypts).
     pub fn to_jwk_json(&self) -> Result<Zeroizing<Vec<u8>>> {
-        Ok(Zeroizing::new(serde_json::to_vec(&self.to_jwk()?).map_err(|e| CryptoError::Jwk(e.to_string()))?))
+        Ok(Zeroizing::new(
+            serde_json::to_vec(&self.to_jwk()?).map_err(|e| CryptoError::Jwk(e.to_string()))?,
+        ))
     }
 
     /// The public half.
@@ -273,8 +303,12 @@ impl RsaPrivateKey {
     /// Decrypts an RSA envelope (`enc` `RSA-OAEP` or `RSA-OAEP-256`; the envelope's `enc`
     /// decides the hash).
     pub fn decrypt(&self, envelope: &Envelope) -> Result<Zeroizing<Vec<u8>>> {
-        let alg = RsaOaep::parse(&envelope.enc)
-            .map_err(|_| CryptoError::Envelope(format!("expected an RSA-OAEP envelope, found enc {:?}", envelope.enc)))?;
+        let alg = RsaOaep::parse(&envelope.enc).map_err(|_| {
+            CryptoError::Envelope(format!(
+                "expected an RSA-OAEP envelope, found enc {:?}",
+                envelope.enc
+            ))
+        })?;
         let data = b64url_decode(&envelope.data)?;
         let oaep = OaepPrivateDecryptingKey::new(self.key.clone())
             .map_err(|_| CryptoError::Backend("RSA-OAEP key"))?;
@@ -295,7 +329,9 @@ impl RsaPrivateKey {
 
 impl fmt::Debug for RsaPrivateKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RsaPrivateKey").field("kid", &self.kid()).finish_non_exhaustive()
+        f.debug_struct("RsaPrivateKey")
+            .field("kid", &self.kid())
+            .finish_non_exhaustive()
     }
 }
 
@@ -338,16 +374,25 @@ mod tests {
         let k = pair();
         let mut jwk = k.to_jwk().unwrap();
         jwk.d = None;
-        assert!(matches!(RsaPrivateKey::from_jwk(&jwk), Err(CryptoError::Jwk(_))));
+        assert!(matches!(
+            RsaPrivateKey::from_jwk(&jwk),
+            Err(CryptoError::Jwk(_))
+        ));
         let mut jwk = k.to_jwk().unwrap();
         jwk.kty = "EC".into();
-        assert!(matches!(RsaPrivateKey::from_jwk(&jwk), Err(CryptoError::Jwk(_))));
+        assert!(matches!(
+            RsaPrivateKey::from_jwk(&jwk),
+            Err(CryptoError::Jwk(_))
+        ));
         let mut jwk = k.to_jwk().unwrap();
         jwk.p = jwk.q.clone();
         assert!(RsaPrivateKey::from_jwk(&jwk).is_err());
         let mut jwk = k.public_key().to_jwk();
         jwk.alg = Some("RSA1_5".into());
-        assert!(matches!(RsaPublicKey::from_jwk(&jwk), Err(CryptoError::UnsupportedAlgorithm(_))));
+        assert!(matches!(
+            RsaPublicKey::from_jwk(&jwk),
+            Err(CryptoError::UnsupportedAlgorithm(_))
+        ));
         assert!(RsaPrivateKey::from_jwk_json(b"{").is_err());
 
         let mut env = k.public_key().encrypt(b"secret").unwrap();

@@ -53,7 +53,9 @@ impl SecretKey {
             _ => return Err(CryptoError::SecretKey("it is too long")),
         };
         if format == "A2" && secret_len == 26 {
-            return Err(CryptoError::SecretKey("an A2 key has 33 characters, not 34"));
+            return Err(CryptoError::SecretKey(
+                "an A2 key has 33 characters, not 34",
+            ));
         }
         Ok(Self {
             format: format.to_owned(),
@@ -104,7 +106,10 @@ impl SecretKey {
 
     /// The masked form, safe to show and log: `A3-ABCDEF-•••••• ••••• ••••• ••••• •••••`.
     pub fn to_masked(&self) -> String {
-        format!("{}-{}-•••••• ••••• ••••• ••••• •••••", self.format, self.account_id)
+        format!(
+            "{}-{}-•••••• ••••• ••••• ••••• •••••",
+            self.format, self.account_id
+        )
     }
 }
 

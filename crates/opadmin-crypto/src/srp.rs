@@ -45,7 +45,11 @@ fn modulus() -> NonZero<BoxedUint> {
 }
 
 fn modulus_bytes() -> Vec<u8> {
-    G4096::generator().params().modulus().to_be_bytes_trimmed_vartime().into()
+    G4096::generator()
+        .params()
+        .modulus()
+        .to_be_bytes_trimmed_vartime()
+        .into()
 }
 
 fn uint_from_bytes(bytes: &[u8]) -> BoxedUint {
@@ -60,14 +64,22 @@ fn uint_bytes(n: &BoxedUint) -> Vec<u8> {
 pub fn to_server_hex(bytes: &[u8]) -> String {
     let hex = hex_encode(bytes);
     let trimmed = hex.trim_start_matches('0');
-    if trimmed.is_empty() { "0".to_owned() } else { trimmed.to_owned() }
+    if trimmed.is_empty() {
+        "0".to_owned()
+    } else {
+        trimmed.to_owned()
+    }
 }
 
 /// Even-length lowercase hex (one leading zero added when needed): what the official client
 /// requires of `userB` (PROTOCOL.md "Observed").
 pub fn to_even_hex(bytes: &[u8]) -> String {
     let hex = to_server_hex(bytes);
-    if hex.len() % 2 == 1 { format!("0{hex}") } else { hex }
+    if hex.len() % 2 == 1 {
+        format!("0{hex}")
+    } else {
+        hex
+    }
 }
 
 /// Reduces a public value mod N and rejects 0 and 1 (both sides' safety check).
@@ -130,12 +142,22 @@ fn key_from_premaster(s: &BoxedUint) -> SecretBytes32 {
 /// The v2 identity `I = b64url(SHA256(SHA256(skid) ‖ SHA256(lower(trim(email)))))`.
 pub fn v2_identity(skid: &str, email: &str) -> String {
     let email = normalize_email(email);
-    b64url_encode(&sha256(&[&sha256(&[skid.as_bytes()]), &sha256(&[email.as_bytes()])]))
+    b64url_encode(&sha256(&[
+        &sha256(&[skid.as_bytes()]),
+        &sha256(&[email.as_bytes()]),
+    ]))
 }
 
 /// The v2 client proof
 /// `M1 = SHA256((SHA256(N) ⊕ SHA256(g)) ‖ SHA256(I) ‖ salt ‖ A ‖ B ‖ K)` (unpadded values).
-pub fn v2_m1(a_pub: &[u8], b_pub: &[u8], key: &[u8; 32], salt: &[u8], skid: &str, email: &str) -> [u8; 32] {
+pub fn v2_m1(
+    a_pub: &[u8],
+    b_pub: &[u8],
+    key: &[u8; 32],
+    salt: &[u8],
+    skid: &str,
+    email: &str,
+) -> [u8; 32] {
     let hn = sha256(&[&modulus_bytes()]);
     let hg = sha256(&[&uint_bytes(&G4096::generator().retrieve())]);
     let mut x = [0u8; 32];
@@ -156,7 +178,10 @@ pub fn v2_m2(a_pub: &[u8], m1: &[u8; 32], key: &[u8; 32]) -> [u8; 32] {
 
 /// v1 `clientVerifyHash = b64url(SHA256(SHA256(skid) ‖ SHA256(sessionID)))`.
 pub fn v1_client_verify_hash(skid: &str, session_id: &str) -> String {
-    b64url_encode(&sha256(&[&sha256(&[skid.as_bytes()]), &sha256(&[session_id.as_bytes()])]))
+    b64url_encode(&sha256(&[
+        &sha256(&[skid.as_bytes()]),
+        &sha256(&[session_id.as_bytes()]),
+    ]))
 }
 
 /// v1 `serverVerifyHash = b64url(SHA256(SHA256(sessionID) ‖ SHA256(clientVerifyHash string)))`.
@@ -191,7 +216,10 @@ impl SrpClient {
     /// A client with a given secret `a` (big-endian bytes; for test vectors).
     pub fn from_secret(a: &[u8]) -> Self {
         let a_pub = Client::new().compute_public_ephemeral(a);
-        Self { a: Zeroizing::new(a.to_vec()), a_pub }
+        Self {
+            a: Zeroizing::new(a.to_vec()),
+            a_pub,
+        }
     }
 
     /// `A` as big-endian bytes without leading zeros.
@@ -216,7 +244,12 @@ impl SrpClient {
     }
 
     /// v1 session key from the server's `userB`, with the session id as multiplier.
-    pub fn v1_session_key(&self, x: &SecretBytes32, b_hex: &str, session_id: &str) -> Result<SecretBytes32> {
+    pub fn v1_session_key(
+        &self,
+        x: &SecretBytes32,
+        b_hex: &str,
+        session_id: &str,
+    ) -> Result<SecretBytes32> {
         let b = checked_public(b_hex, "B")?;
         let u = v1_u(&self.a_pub, &uint_bytes(&b));
         Ok(self.premaster(x, &b, &v1_k(session_id), &u))
@@ -247,7 +280,14 @@ impl SrpClient {
         let b_bytes = uint_bytes(&b);
         let u = v2_u(&self.a_pub, &b_bytes);
         let key = self.premaster(x, &b, &v2_k(), &u);
-        let m1 = v2_m1(&self.a_pub, &b_bytes, key.expose_secret(), salt, skid, email);
+        let m1 = v2_m1(
+            &self.a_pub,
+            &b_bytes,
+            key.expose_secret(),
+            salt,
+            skid,
+            email,
+        );
         let m2 = v2_m2(&self.a_pub, &m1, key.expose_secret());
         Ok(SrpV2Proof { key, m1, m2 })
     }
@@ -255,7 +295,10 @@ impl SrpClient {
 
 impl fmt::Debug for SrpClient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SrpClient").field("a", &"<redacted>").field("A", &self.public_hex()).finish()
+        f.debug_struct("SrpClient")
+            .field("a", &"<redacted>")
+            .field("A", &self.public_hex())
+            .finish()
     }
 }
 
@@ -314,7 +357,12 @@ impl SrpServer {
             &uint_from_bytes(&k),
             &uint_from_bytes(verifier),
         ));
-        Self { version, v: verifier.to_vec(), b: Zeroizing::new(b.to_vec()), b_pub }
+        Self {
+            version,
+            v: verifier.to_vec(),
+            b: Zeroizing::new(b.to_vec()),
+            b_pub,
+        }
     }
 
     /// `B` as the official client requires it (`userB`): even-length lowercase hex.
@@ -363,7 +411,9 @@ impl SrpServer {
 
 impl fmt::Debug for SrpServer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SrpServer").field("version", &self.version).finish_non_exhaustive()
+        f.debug_struct("SrpServer")
+            .field("version", &self.version)
+            .finish_non_exhaustive()
     }
 }
 
@@ -380,21 +430,46 @@ mod tests {
         let v = verifier(&x());
         let server = SrpServer::new(SrpVersion::V2, &v, "SESSION");
         let client = SrpClient::generate();
-        let proof = client.v2_session(&x(), &server.public_hex(), b"salt", "ABCDEF", "a@b.c").unwrap();
+        let proof = client
+            .v2_session(&x(), &server.public_hex(), b"salt", "ABCDEF", "a@b.c")
+            .unwrap();
         let key = server.session_key(&client.public_hex()).unwrap();
         assert_eq!(&key, proof.key());
         let m2 = server
-            .v2_confirm(&client.public_hex(), &key, b"salt", "ABCDEF", "A@b.c ", &proof.client_verify_hash())
+            .v2_confirm(
+                &client.public_hex(),
+                &key,
+                b"salt",
+                "ABCDEF",
+                "A@b.c ",
+                &proof.client_verify_hash(),
+            )
             .unwrap();
         proof.verify_server(&m2).unwrap();
-        assert_eq!(proof.verify_server(&b64url_encode(&[0u8; 32])), Err(CryptoError::SrpProof));
+        assert_eq!(
+            proof.verify_server(&b64url_encode(&[0u8; 32])),
+            Err(CryptoError::SrpProof)
+        );
         assert_eq!(proof.verify_server("###"), Err(CryptoError::SrpProof));
         // A client with the wrong x produces a proof the server rejects.
         let wrong = client
-            .v2_session(&SecretBytes32::new([1u8; 32]), &server.public_hex(), b"salt", "ABCDEF", "a@b.c")
+            .v2_session(
+                &SecretBytes32::new([1u8; 32]),
+                &server.public_hex(),
+                b"salt",
+                "ABCDEF",
+                "a@b.c",
+            )
             .unwrap();
         assert_eq!(
-            server.v2_confirm(&client.public_hex(), &key, b"salt", "ABCDEF", "a@b.c", &wrong.client_verify_hash()),
+            server.v2_confirm(
+                &client.public_hex(),
+                &key,
+                b"salt",
+                "ABCDEF",
+                "a@b.c",
+                &wrong.client_verify_hash()
+            ),
             Err(CryptoError::SrpProof)
         );
     }
@@ -404,22 +479,32 @@ mod tests {
         let v = verifier(&x());
         let server = SrpServer::new(SrpVersion::V1, &v, "TOZVTFIFBZGFDFNE5KSZFY7EZY");
         let client = SrpClient::generate();
-        let ck = client.v1_session_key(&x(), &server.public_hex(), "TOZVTFIFBZGFDFNE5KSZFY7EZY").unwrap();
+        let ck = client
+            .v1_session_key(&x(), &server.public_hex(), "TOZVTFIFBZGFDFNE5KSZFY7EZY")
+            .unwrap();
         assert_eq!(server.session_key(&client.public_hex()).unwrap(), ck);
-        let other = client.v1_session_key(&x(), &server.public_hex(), "OTHERSESSIONIDXXXXXXXXXXXX").unwrap();
+        let other = client
+            .v1_session_key(&x(), &server.public_hex(), "OTHERSESSIONIDXXXXXXXXXXXX")
+            .unwrap();
         assert_ne!(other, ck);
     }
 
     #[test]
     fn public_values_congruent_to_zero_or_one_are_rejected() {
         let n_hex = hex_encode(&modulus_bytes());
-        let n_plus_one = hex_encode(&uint_bytes(&modulus().get().wrapping_add(&BoxedUint::one())));
+        let n_plus_one = hex_encode(&uint_bytes(&modulus().get().wrapping_add(BoxedUint::one())));
         let client = SrpClient::generate();
         let server = SrpServer::new(SrpVersion::V2, &verifier(&x()), "S");
         for bad in ["0", "1", "000", n_hex.as_str(), n_plus_one.as_str()] {
-            assert_eq!(client.v1_session_key(&x(), bad, "S").unwrap_err(), CryptoError::SrpBadPublic("B"));
+            assert_eq!(
+                client.v1_session_key(&x(), bad, "S").unwrap_err(),
+                CryptoError::SrpBadPublic("B")
+            );
             assert!(client.v2_session(&x(), bad, b"", "A", "b").is_err());
-            assert_eq!(server.session_key(bad).unwrap_err(), CryptoError::SrpBadPublic("A"));
+            assert_eq!(
+                server.session_key(bad).unwrap_err(),
+                CryptoError::SrpBadPublic("A")
+            );
         }
         assert!(server.session_key("not hex").is_err());
     }
