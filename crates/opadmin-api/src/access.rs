@@ -1,0 +1,859 @@
+//! The group-aware vault access rules, as pure functions.
+//!
+//! These are the rules of the seed document (`seed/torii-1password-integration.txt`) and
+//! PROTOCOL.md decision 8:
+//!
+//! * **Effective access** of a user is the most permissive combination (bitwise union) of the
+//!   user's direct grant and the grants of every group the user belongs to.
+//! * **Granting** a user access: if the user already has direct access, nothing is done
+//!   ([`GrantPlan::AlreadyDirect`]); else if any group the user belongs to has access to the
+//!   vault, the user is not added directly ([`GrantPlan::CoveredByGroups`]); else the user is
+//!   granted the requested permissions closed under their dependencies ([`GrantPlan::Grant`]).
+//! * **Revoking** a user's access removes only the direct grant ([`RevokePlan::RevokeDirect`]);
+//!   access through groups stays and is reported, since the way to remove it is to remove the
+//!   user from those groups. Without a direct grant there is nothing to revoke
+//!   ([`RevokePlan::NothingDirect`]).
+//! * Groups follow the same rules, without the group step.
+//! * Changing a vault's access needs the Manage permission (bit 2) on it, held directly or
+//!   through a group ([`can_manage_vault`], [`require_manage`]).
+//!
+//! Inputs are a vault's accessors (its access records: [`VaultAccess`] from the server, or
+//! [`Accessor`] built by hand), the ids of the groups the user is an active member of, and the
+//! requested permissions. Nothing here does I/O.
+
+use std::fmt;
+
+use crate::error::ApiError;
+use crate::models::{AccessorType, GroupMembership, VaultAccess};
+use crate::types::{GroupId, GroupState, UserId, VaultPermissions};
+
+/// Who an access record is for, borrowed from the record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccessorRef<'a> {
+    /// A user, by uuid.
+    User(&'a str),
+    /// A group, by uuid.
+    Group(&'a str),
+    /// An accessor kind these rules do not know; ignored.
+    Other,
+}
+
+/// Anything that is one vault access record: who it is for and which permissions it gives.
+pub trait AccessRecord {
+    /// Who the record is for.
+    fn accessor(&self) -> AccessorRef<'_>;
+    /// The permissions it gives.
+    fn permissions(&self) -> VaultPermissions;
+}
+
+impl AccessRecord for VaultAccess {
+    fn accessor(&self) -> AccessorRef<'_> {
+        match self.accessor_type {
+            AccessorType::User => AccessorRef::User(&self.accessor_uuid),
+            AccessorType::Group => AccessorRef::Group(&self.accessor_uuid),
+            _ => AccessorRef::Other,
+        }
+    }
+
+    fn permissions(&self) -> VaultPermissions {
+        self.acl
+    }
+}
+
+/// A hand-built access record (tests, or callers that keep their own copy of accessors).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Accessor {
+    /// A user's direct grant.
+    User(UserId, VaultPermissions),
+    /// A group's grant.
+    Group(GroupId, VaultPermissions),
+}
+
+impl AccessRecord for Accessor {
+    fn accessor(&self) -> AccessorRef<'_> {
+        match self {
+            Accessor::User(id, _) => AccessorRef::User(id.as_str()),
+            Accessor::Group(id, _) => AccessorRef::Group(id.as_str()),
+        }
+    }
+
+    fn permissions(&self) -> VaultPermissions {
+        match self {
+            Accessor::User(_, p) | Accessor::Group(_, p) => *p,
+        }
+    }
+}
+
+impl<T: AccessRecord + ?Sized> AccessRecord for &T {
+    fn accessor(&self) -> AccessorRef<'_> {
+        (**self).accessor()
+    }
+
+    fn permissions(&self) -> VaultPermissions {
+        (**self).permissions()
+    }
+}
+
+/// A group's grant on a vault.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupGrant {
+    /// The group.
+    pub group: GroupId,
+    /// What the group's record gives.
+    pub permissions: VaultPermissions,
+}
+
+/// A user's access to one vault, and where it comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct EffectiveAccess {
+    /// The user's direct grant, if there is one.
+    pub direct: Option<VaultPermissions>,
+    /// The grants of the user's groups that have access, in the order of the vault's records.
+    pub via_groups: Vec<GroupGrant>,
+}
+
+impl EffectiveAccess {
+    /// The effective permissions: the union of the direct grant and every group grant.
+    pub fn permissions(&self) -> VaultPermissions {
+        self.via_groups
+            .iter()
+            .map(|g| g.permissions)
+            .fold(self.direct.unwrap_or_default(), VaultPermissions::union)
+    }
+
+    /// True when the user has any access record on the vault, direct or through a group.
+    pub fn has_access(&self) -> bool {
+        self.direct.is_some() || !self.via_groups.is_empty()
+    }
+
+    /// True when the user may change who has access (Manage bit, directly or via a group).
+    pub fn can_manage(&self) -> bool {
+        self.permissions().contains(VaultPermissions::MANAGE)
+    }
+
+    /// The groups through which the user has access.
+    pub fn groups(&self) -> impl Iterator<Item = &GroupId> {
+        self.via_groups.iter().map(|g| &g.group)
+    }
+
+    /// The groups whose grant includes every permission of `permissions`.
+    pub fn groups_granting(&self, permissions: VaultPermissions) -> Vec<&GroupId> {
+        self.via_groups
+            .iter()
+            .filter(|g| g.permissions.contains(permissions))
+            .map(|g| &g.group)
+            .collect()
+    }
+}
+
+/// What to do to grant access.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GrantPlan {
+    /// The accessor already has a direct grant: no change is made, even if `missing` is not
+    /// empty (change permissions explicitly for that).
+    AlreadyDirect {
+        /// The current direct grant.
+        current: VaultPermissions,
+        /// Requested permissions (with dependencies) that the direct grant lacks.
+        missing: VaultPermissions,
+    },
+    /// The user is not granted directly because these groups of theirs already have access.
+    CoveredByGroups {
+        /// The user's groups that have access, with what they give.
+        groups: Vec<GroupGrant>,
+    },
+    /// Grant these permissions (the request closed under dependencies).
+    Grant {
+        /// The acl to send.
+        permissions: VaultPermissions,
+    },
+}
+
+impl GrantPlan {
+    /// The acl to send, when something is to be granted.
+    pub fn permissions_to_grant(&self) -> Option<VaultPermissions> {
+        match self {
+            GrantPlan::Grant { permissions } => Some(*permissions),
+            _ => None,
+        }
+    }
+
+    /// True when the plan changes the vault.
+    pub fn is_change(&self) -> bool {
+        matches!(self, GrantPlan::Grant { .. })
+    }
+}
+
+impl fmt::Display for GrantPlan {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            GrantPlan::AlreadyDirect { current, .. } => {
+                write!(f, "already has direct access ({current}); nothing changed")
+            }
+            GrantPlan::CoveredByGroups { groups } => {
+                write!(
+                    f,
+                    "has access through group(s) {}; not added directly",
+                    group_list(groups)
+                )
+            }
+            GrantPlan::Grant { permissions } => write!(f, "grant {permissions}"),
+        }
+    }
+}
+
+/// What to do to revoke access.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RevokePlan {
+    /// Remove the direct grant. Access through groups stays; remove the user from those groups
+    /// to take it away too.
+    RevokeDirect {
+        /// The direct grant being removed.
+        current: VaultPermissions,
+        /// The user's groups that keep giving access after the revoke.
+        still_via_groups: Vec<GroupGrant>,
+    },
+    /// There is no direct grant to remove; any access comes through these groups and stays.
+    NothingDirect {
+        /// The user's groups that give access (empty when there is no access at all).
+        via_groups: Vec<GroupGrant>,
+    },
+}
+
+impl RevokePlan {
+    /// True when the plan changes the vault.
+    pub fn is_change(&self) -> bool {
+        matches!(self, RevokePlan::RevokeDirect { .. })
+    }
+
+    /// The groups that still give access after the plan is carried out.
+    pub fn remaining_groups(&self) -> &[GroupGrant] {
+        match self {
+            RevokePlan::RevokeDirect {
+                still_via_groups: g,
+                ..
+            }
+            | RevokePlan::NothingDirect { via_groups: g } => g,
+        }
+    }
+}
+
+impl fmt::Display for RevokePlan {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RevokePlan::RevokeDirect {
+                current,
+                still_via_groups,
+            } => {
+                write!(f, "revoke direct access ({current})")?;
+                if !still_via_groups.is_empty() {
+                    write!(
+                        f,
+                        "; access through group(s) {} stays: remove the user from those groups to revoke it",
+                        group_list(still_via_groups)
+                    )?;
+                }
+                Ok(())
+            }
+            RevokePlan::NothingDirect { via_groups } if via_groups.is_empty() => {
+                f.write_str("has no access; nothing changed")
+            }
+            RevokePlan::NothingDirect { via_groups } => write!(
+                f,
+                "has no direct access; access through group(s) {} stays: remove the user from those groups to revoke it",
+                group_list(via_groups)
+            ),
+        }
+    }
+}
+
+fn group_list(groups: &[GroupGrant]) -> String {
+    groups
+        .iter()
+        .map(|g| g.group.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A user's effective access to a vault, and which of the user's groups give it.
+///
+/// `user_groups` are the groups the user is an active member of (see [`active_group_ids`]).
+/// Several direct records for the same user (not expected) are combined; so are several records
+/// for the same group.
+pub fn effective_access<R: AccessRecord>(
+    accessors: &[R],
+    user: &UserId,
+    user_groups: &[GroupId],
+) -> EffectiveAccess {
+    let mut out = EffectiveAccess::default();
+    for record in accessors {
+        let acl = record.permissions();
+        match record.accessor() {
+            AccessorRef::User(id) if id == user.as_str() => {
+                out.direct = Some(out.direct.unwrap_or_default().union(acl));
+            }
+            AccessorRef::Group(id) if user_groups.iter().any(|g| g.as_str() == id) => {
+                match out.via_groups.iter_mut().find(|g| g.group.as_str() == id) {
+                    Some(existing) => existing.permissions |= acl,
+                    None => out.via_groups.push(GroupGrant {
+                        group: GroupId::new(id),
+                        permissions: acl,
+                    }),
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// A group's own grant on a vault, if it has one.
+pub fn group_access<R: AccessRecord>(accessors: &[R], group: &GroupId) -> Option<VaultPermissions> {
+    accessors
+        .iter()
+        .filter(|r| matches!(r.accessor(), AccessorRef::Group(id) if id == group.as_str()))
+        .map(AccessRecord::permissions)
+        .reduce(VaultPermissions::union)
+}
+
+fn checked_request(requested: VaultPermissions) -> Result<VaultPermissions, ApiError> {
+    let closed = requested.with_dependencies();
+    if closed.is_grantable() {
+        Ok(closed)
+    } else {
+        Err(ApiError::InvalidInput(format!(
+            "no vault permission to grant (acl {}); name at least one, for example view_items or allow_viewing",
+            requested.bits()
+        )))
+    }
+}
+
+/// Plans granting `requested` on a vault to a user (see the module docs for the rules).
+///
+/// Fails with [`ApiError::InvalidInput`] when `requested` names nothing the server accepts as
+/// an acl (no read, write, export, manage or recover permission).
+pub fn plan_grant<R: AccessRecord>(
+    accessors: &[R],
+    user: &UserId,
+    user_groups: &[GroupId],
+    requested: VaultPermissions,
+) -> Result<GrantPlan, ApiError> {
+    let permissions = checked_request(requested)?;
+    let access = effective_access(accessors, user, user_groups);
+    Ok(match access.direct {
+        Some(current) => GrantPlan::AlreadyDirect {
+            current,
+            missing: permissions.difference(current),
+        },
+        None if !access.via_groups.is_empty() => GrantPlan::CoveredByGroups {
+            groups: access.via_groups,
+        },
+        None => GrantPlan::Grant { permissions },
+    })
+}
+
+/// Plans revoking a user's access to a vault: only the direct grant is removed.
+pub fn plan_revoke<R: AccessRecord>(
+    accessors: &[R],
+    user: &UserId,
+    user_groups: &[GroupId],
+) -> RevokePlan {
+    let access = effective_access(accessors, user, user_groups);
+    match access.direct {
+        Some(current) => RevokePlan::RevokeDirect {
+            current,
+            still_via_groups: access.via_groups,
+        },
+        None => RevokePlan::NothingDirect {
+            via_groups: access.via_groups,
+        },
+    }
+}
+
+/// Plans granting `requested` on a vault to a group: [`GrantPlan::AlreadyDirect`] when the
+/// group has access, else [`GrantPlan::Grant`] (never `CoveredByGroups`).
+pub fn plan_group_grant<R: AccessRecord>(
+    accessors: &[R],
+    group: &GroupId,
+    requested: VaultPermissions,
+) -> Result<GrantPlan, ApiError> {
+    let permissions = checked_request(requested)?;
+    Ok(match group_access(accessors, group) {
+        Some(current) => GrantPlan::AlreadyDirect {
+            current,
+            missing: permissions.difference(current),
+        },
+        None => GrantPlan::Grant { permissions },
+    })
+}
+
+/// Plans revoking a group's access to a vault: [`RevokePlan::RevokeDirect`] (with no remaining
+/// groups) when the group has access, else [`RevokePlan::NothingDirect`] with an empty list.
+pub fn plan_group_revoke<R: AccessRecord>(accessors: &[R], group: &GroupId) -> RevokePlan {
+    match group_access(accessors, group) {
+        Some(current) => RevokePlan::RevokeDirect {
+            current,
+            still_via_groups: Vec::new(),
+        },
+        None => RevokePlan::NothingDirect {
+            via_groups: Vec::new(),
+        },
+    }
+}
+
+/// True when the (signed-in) user holds the Manage permission on the vault, directly or through
+/// one of `user_groups`: the condition for changing the vault's access.
+pub fn can_manage_vault<R: AccessRecord>(
+    accessors: &[R],
+    user: &UserId,
+    user_groups: &[GroupId],
+) -> bool {
+    effective_access(accessors, user, user_groups).can_manage()
+}
+
+/// Like [`can_manage_vault`], as a check: [`ApiError::NoManageVaultPermission`] when the user
+/// may not change the vault's access.
+pub fn require_manage<R: AccessRecord>(
+    accessors: &[R],
+    user: &UserId,
+    user_groups: &[GroupId],
+) -> Result<(), ApiError> {
+    if can_manage_vault(accessors, user, user_groups) {
+        Ok(())
+    } else {
+        Err(ApiError::NoManageVaultPermission)
+    }
+}
+
+/// The groups a user is an active member of, from membership records (for example a group's
+/// `memberships`, or a person's): records of other users and non-active memberships are
+/// skipped; each group appears once.
+pub fn active_group_ids<'a, I>(memberships: I, user: &UserId) -> Vec<GroupId>
+where
+    I: IntoIterator<Item = &'a GroupMembership>,
+{
+    let mut out: Vec<GroupId> = Vec::new();
+    for m in memberships {
+        if &m.member_uuid == user && m.state == GroupState::Active && !out.contains(&m.group_uuid) {
+            out.push(m.group_uuid.clone());
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::GroupRole;
+    use VaultPermissions as P;
+
+    fn user(id: &str) -> UserId {
+        UserId::new(id)
+    }
+    fn group(id: &str) -> GroupId {
+        GroupId::new(id)
+    }
+    fn u(id: &str, p: P) -> Accessor {
+        Accessor::User(user(id), p)
+    }
+    fn g(id: &str, p: P) -> Accessor {
+        Accessor::Group(group(id), p)
+    }
+    fn grant(id: &str, p: P) -> GroupGrant {
+        GroupGrant {
+            group: group(id),
+            permissions: p,
+        }
+    }
+
+    const ALICE: &str = "ALICE";
+    const BOB: &str = "BOB";
+
+    #[test]
+    fn effective_access_is_the_union_and_names_groups() {
+        let vault = [
+            u(ALICE, P::READ_ITEM),
+            g("eng", P::UPDATE_ITEM | P::REVEAL_PASSWORD | P::READ_ITEM),
+            g("ops", P::MANAGE),
+            g("sales", P::ALL),
+            u(BOB, P::RWE),
+        ];
+        let groups = [group("eng"), group("ops")];
+        let access = effective_access(&vault, &user(ALICE), &groups);
+        assert_eq!(access.direct, Some(P::READ_ITEM));
+        assert_eq!(
+            access.via_groups,
+            vec![
+                grant("eng", P::UPDATE_ITEM | P::REVEAL_PASSWORD | P::READ_ITEM),
+                grant("ops", P::MANAGE)
+            ]
+        );
+        assert_eq!(
+            access.permissions(),
+            P::READ_ITEM | P::UPDATE_ITEM | P::REVEAL_PASSWORD | P::MANAGE
+        );
+        assert!(access.has_access());
+        assert!(access.can_manage());
+        assert_eq!(
+            access.groups().collect::<Vec<_>>(),
+            vec![&group("eng"), &group("ops")]
+        );
+        assert_eq!(access.groups_granting(P::MANAGE), vec![&group("ops")]);
+        assert_eq!(access.groups_granting(P::READ_ITEM), vec![&group("eng")]);
+    }
+
+    #[test]
+    fn effective_access_with_no_access() {
+        let vault = [u(BOB, P::RWE), g("sales", P::RWE)];
+        let access = effective_access(&vault, &user(ALICE), &[group("eng")]);
+        assert_eq!(access, EffectiveAccess::default());
+        assert!(!access.has_access());
+        assert_eq!(access.permissions(), P::NONE);
+        assert!(!access.can_manage());
+        let empty: [Accessor; 0] = [];
+        assert!(!effective_access(&empty, &user(ALICE), &[]).has_access());
+    }
+
+    #[test]
+    fn duplicate_records_are_combined() {
+        let vault = [
+            u(ALICE, P::READ_ITEM),
+            u(ALICE, P::MANAGE),
+            g("eng", P::READ_ITEM),
+            g("eng", P::PRINT),
+        ];
+        let groups = [group("eng"), group("eng")];
+        let access = effective_access(&vault, &user(ALICE), &groups);
+        assert_eq!(access.direct, Some(P::READ_ITEM | P::MANAGE));
+        assert_eq!(
+            access.via_groups,
+            vec![grant("eng", P::READ_ITEM | P::PRINT)]
+        );
+    }
+
+    #[test]
+    fn ids_are_matched_exactly() {
+        // Another user's record and a group with the user's id do not count.
+        let vault = [u("alice", P::RWE), g(ALICE, P::RWE)];
+        assert!(!effective_access(&vault, &user(ALICE), &[]).has_access());
+    }
+
+    #[test]
+    fn grant_to_user_without_access_grants_with_dependencies() {
+        let vault = [u(BOB, P::RWE | P::MANAGE), g("sales", P::RWE)];
+        let plan = plan_grant(&vault, &user(ALICE), &[group("eng")], P::EXPORT).unwrap();
+        assert_eq!(
+            plan,
+            GrantPlan::Grant {
+                permissions: P::EXPORT | P::VIEW_HISTORY | P::REVEAL_PASSWORD | P::READ_ITEM
+            }
+        );
+        assert!(plan.is_change());
+        assert_eq!(plan.permissions_to_grant(), Some(plan_grant_perm(&plan)));
+        // Empty group list, empty vault.
+        let empty: [Accessor; 0] = [];
+        assert_eq!(
+            plan_grant(&empty, &user(ALICE), &[], P::MANAGE).unwrap(),
+            GrantPlan::Grant {
+                permissions: P::MANAGE
+            }
+        );
+        assert_eq!(
+            plan_grant(&empty, &user(ALICE), &[], P::TEAMS_EDITING).unwrap(),
+            GrantPlan::Grant {
+                permissions: P::RWE
+            }
+        );
+    }
+
+    fn plan_grant_perm(plan: &GrantPlan) -> P {
+        match plan {
+            GrantPlan::Grant { permissions } => *permissions,
+            _ => P::NONE,
+        }
+    }
+
+    #[test]
+    fn grant_to_user_with_direct_access_changes_nothing() {
+        let vault = [u(ALICE, P::READ_ITEM), g("eng", P::RWE)];
+        let plan = plan_grant(&vault, &user(ALICE), &[group("eng")], P::UPDATE_ITEM).unwrap();
+        assert_eq!(
+            plan,
+            GrantPlan::AlreadyDirect {
+                current: P::READ_ITEM,
+                missing: P::UPDATE_ITEM | P::REVEAL_PASSWORD
+            }
+        );
+        assert!(!plan.is_change());
+        assert_eq!(plan.permissions_to_grant(), None);
+        // Direct access with everything asked: nothing missing.
+        let plan = plan_grant(&vault, &user(ALICE), &[], P::READ_ITEM).unwrap();
+        assert_eq!(
+            plan,
+            GrantPlan::AlreadyDirect {
+                current: P::READ_ITEM,
+                missing: P::NONE
+            }
+        );
+        assert!(plan.to_string().contains("already has direct access"));
+    }
+
+    #[test]
+    fn grant_to_user_covered_by_groups_is_not_added() {
+        let vault = [
+            g("eng", P::READ_ITEM),
+            g("ops", P::MANAGE),
+            g("sales", P::RWE),
+        ];
+        // In several groups, two of which have access (even with fewer permissions than asked).
+        let plan = plan_grant(
+            &vault,
+            &user(ALICE),
+            &[group("ops"), group("hr"), group("eng")],
+            P::RWE,
+        )
+        .unwrap();
+        assert_eq!(
+            plan,
+            GrantPlan::CoveredByGroups {
+                groups: vec![grant("eng", P::READ_ITEM), grant("ops", P::MANAGE)]
+            }
+        );
+        assert!(!plan.is_change());
+        assert!(plan.to_string().contains("eng, ops"));
+        // In groups, none of which has access: granted.
+        let plan = plan_grant(&vault, &user(ALICE), &[group("hr")], P::READ_ITEM).unwrap();
+        assert_eq!(
+            plan,
+            GrantPlan::Grant {
+                permissions: P::READ_ITEM
+            }
+        );
+    }
+
+    #[test]
+    fn owners_group_with_manage_only_covers_the_user() {
+        // The Owners group holds Manage (acl 2) on shared vaults; the seed's rule counts it.
+        let vault = [g("owners", P::MANAGE)];
+        let plan = plan_grant(&vault, &user(ALICE), &[group("owners")], P::READ_ITEM).unwrap();
+        assert!(matches!(plan, GrantPlan::CoveredByGroups { .. }));
+    }
+
+    #[test]
+    fn guests_follow_the_same_rules() {
+        // A guest is in no group: granted directly; with a direct grant, nothing changes.
+        let guest = user("GUEST");
+        let vault = [g("eng", P::RWE)];
+        assert_eq!(
+            plan_grant(&vault, &guest, &[], P::READ_ITEM).unwrap(),
+            GrantPlan::Grant {
+                permissions: P::READ_ITEM
+            }
+        );
+        let vault = [u("GUEST", P::READ_ITEM), g("eng", P::RWE)];
+        assert!(matches!(
+            plan_grant(&vault, &guest, &[], P::READ_ITEM).unwrap(),
+            GrantPlan::AlreadyDirect { .. }
+        ));
+        assert_eq!(
+            plan_revoke(&vault, &guest, &[]),
+            RevokePlan::RevokeDirect {
+                current: P::READ_ITEM,
+                still_via_groups: vec![]
+            }
+        );
+    }
+
+    #[test]
+    fn grant_of_nothing_is_invalid_input() {
+        let empty: [Accessor; 0] = [];
+        let err = plan_grant(&empty, &user(ALICE), &[], P::NONE).unwrap_err();
+        assert!(matches!(err, ApiError::InvalidInput(_)));
+        assert!(matches!(
+            plan_grant(&empty, &user(ALICE), &[], P::from_bits(1 << 29)),
+            Err(ApiError::InvalidInput(_))
+        ));
+        assert!(matches!(
+            plan_group_grant(&empty, &group("eng"), P::NONE),
+            Err(ApiError::InvalidInput(_))
+        ));
+        // Checked before looking at the vault: the same answer with direct access.
+        let vault = [u(ALICE, P::RWE)];
+        assert!(plan_grant(&vault, &user(ALICE), &[], P::NONE).is_err());
+    }
+
+    #[test]
+    fn revoke_direct_only() {
+        let vault = [
+            u(ALICE, P::RWE),
+            g("eng", P::READ_ITEM),
+            g("ops", P::MANAGE),
+        ];
+        let plan = plan_revoke(&vault, &user(ALICE), &[group("eng")]);
+        assert_eq!(
+            plan,
+            RevokePlan::RevokeDirect {
+                current: P::RWE,
+                still_via_groups: vec![grant("eng", P::READ_ITEM)]
+            }
+        );
+        assert!(plan.is_change());
+        assert_eq!(plan.remaining_groups(), &[grant("eng", P::READ_ITEM)]);
+        assert!(
+            plan.to_string()
+                .contains("remove the user from those groups")
+        );
+        // Direct only: nothing remains.
+        let plan = plan_revoke(&vault, &user(ALICE), &[]);
+        assert_eq!(
+            plan,
+            RevokePlan::RevokeDirect {
+                current: P::RWE,
+                still_via_groups: vec![]
+            }
+        );
+        assert_eq!(
+            plan.to_string(),
+            format!("revoke direct access ({})", P::RWE)
+        );
+    }
+
+    #[test]
+    fn revoke_without_direct_access() {
+        let vault = [g("eng", P::READ_ITEM), u(BOB, P::RWE)];
+        let plan = plan_revoke(&vault, &user(ALICE), &[group("eng"), group("ops")]);
+        assert_eq!(
+            plan,
+            RevokePlan::NothingDirect {
+                via_groups: vec![grant("eng", P::READ_ITEM)]
+            }
+        );
+        assert!(!plan.is_change());
+        let plan = plan_revoke(&vault, &user(ALICE), &[]);
+        assert_eq!(plan, RevokePlan::NothingDirect { via_groups: vec![] });
+        assert_eq!(plan.to_string(), "has no access; nothing changed");
+    }
+
+    #[test]
+    fn group_grant_and_revoke() {
+        let vault = [g("eng", P::READ_ITEM), u(ALICE, P::RWE)];
+        assert_eq!(
+            plan_group_grant(&vault, &group("eng"), P::UPDATE_ITEM).unwrap(),
+            GrantPlan::AlreadyDirect {
+                current: P::READ_ITEM,
+                missing: P::UPDATE_ITEM | P::REVEAL_PASSWORD
+            }
+        );
+        assert_eq!(
+            plan_group_grant(&vault, &group("ops"), P::DELETE_ITEM).unwrap(),
+            GrantPlan::Grant {
+                permissions: P::DELETE_ITEM | P::UPDATE_ITEM | P::REVEAL_PASSWORD | P::READ_ITEM
+            }
+        );
+        // A user record with the group's id is not the group's.
+        assert!(
+            plan_group_grant(&[u("eng", P::RWE)], &group("eng"), P::READ_ITEM)
+                .unwrap()
+                .is_change()
+        );
+        assert_eq!(
+            plan_group_revoke(&vault, &group("eng")),
+            RevokePlan::RevokeDirect {
+                current: P::READ_ITEM,
+                still_via_groups: vec![]
+            }
+        );
+        assert_eq!(
+            plan_group_revoke(&vault, &group("ops")),
+            RevokePlan::NothingDirect { via_groups: vec![] }
+        );
+        assert_eq!(group_access(&vault, &group("eng")), Some(P::READ_ITEM));
+        assert_eq!(group_access(&vault, &group("ops")), None);
+    }
+
+    #[test]
+    fn manage_permission() {
+        let vault = [
+            u(ALICE, P::RWE),
+            g("admins", P::MANAGE),
+            u(BOB, P::RWE | P::MANAGE),
+        ];
+        // Through a group.
+        assert!(can_manage_vault(&vault, &user(ALICE), &[group("admins")]));
+        // Not without the group: RWE alone does not include Manage.
+        assert!(!can_manage_vault(&vault, &user(ALICE), &[]));
+        assert!(matches!(
+            require_manage(&vault, &user(ALICE), &[]),
+            Err(ApiError::NoManageVaultPermission)
+        ));
+        // Directly.
+        assert!(can_manage_vault(&vault, &user(BOB), &[]));
+        assert!(require_manage(&vault, &user(BOB), &[]).is_ok());
+        // No access at all.
+        assert!(!can_manage_vault(&vault, &user("CAROL"), &[group("eng")]));
+        // ALL includes Manage.
+        assert!(can_manage_vault(&[u(ALICE, P::ALL)], &user(ALICE), &[]));
+    }
+
+    fn membership(group: &str, member: &str, state: GroupState) -> GroupMembership {
+        GroupMembership {
+            group_uuid: GroupId::new(group),
+            member_uuid: UserId::new(member),
+            role: GroupRole::Member,
+            state,
+            version: None,
+            keyset: None,
+            created_at: None,
+            updated_at: None,
+        }
+    }
+
+    #[test]
+    fn active_group_ids_skips_others_and_inactive() {
+        let ms = [
+            membership("eng", ALICE, GroupState::Active),
+            membership("ops", ALICE, GroupState::Deleted),
+            membership("hr", ALICE, GroupState::Inactive),
+            membership("sales", BOB, GroupState::Active),
+            membership("eng", ALICE, GroupState::Active),
+        ];
+        assert_eq!(active_group_ids(&ms, &user(ALICE)), vec![group("eng")]);
+        assert_eq!(active_group_ids(&ms, &user("CAROL")), Vec::<GroupId>::new());
+    }
+
+    #[test]
+    fn works_on_server_records() {
+        use opadmin_crypto::envelope::Envelope;
+        let env = Envelope {
+            kid: "k".into(),
+            enc: "RSA-OAEP".into(),
+            cty: "b5+jwk+json".into(),
+            iv: None,
+            data: "AA".into(),
+            alg: None,
+            p2s: None,
+            p2c: None,
+        };
+        let rec = |t: AccessorType, id: &str, acl: P| VaultAccess {
+            vault_uuid: "v".into(),
+            accessor_type: t,
+            accessor_uuid: id.into(),
+            acl,
+            lease_timeout: 0,
+            vault_key_sn: 1,
+            encrypted_by: "k".into(),
+            enc_vault_key: env.clone(),
+        };
+        let vault = vec![
+            rec(AccessorType::User, ALICE, P::RWE),
+            rec(AccessorType::Group, "eng", P::MANAGE),
+            rec(AccessorType::Unknown, ALICE, P::ALL),
+        ];
+        let access = effective_access(&vault, &user(ALICE), &[group("eng")]);
+        assert_eq!(access.direct, Some(P::RWE));
+        assert_eq!(access.permissions(), P::RWE | P::MANAGE);
+        // Slices of references work too.
+        let refs: Vec<&VaultAccess> = vault.iter().collect();
+        assert!(can_manage_vault(&refs, &user(ALICE), &[group("eng")]));
+    }
+}
