@@ -290,6 +290,17 @@ impl RsaPrivateKey {
         ))
     }
 
+    /// The same key pair under another key id. Cheap (the key material is shared), for
+    /// emulated accounts whose many idle users and groups share a small pool of key pairs.
+    pub fn with_kid(&self, kid: impl Into<String>) -> Self {
+        let mut public = self.public.clone();
+        public.kid = kid.into();
+        Self {
+            public,
+            key: self.key.clone(),
+        }
+    }
+
     /// The public half.
     pub fn public_key(&self) -> &RsaPublicKey {
         &self.public
