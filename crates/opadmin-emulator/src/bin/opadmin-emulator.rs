@@ -1,0 +1,111 @@
+//! `opadmin-emulator`: serves the demo account (or a synthetic one) on loopback until Ctrl-C, and
+//! prints how to sign in.
+//!
+//! ```text
+//! opadmin-emulator [--port N] [--iterations N] [--seed N] [--synthetic USERS,GROUPS,VAULTS]
+//!                  [--srp v1|v2|both] [--teams] [--enforce-mfa]
+//! ```
+
+use std::process::ExitCode;
+
+use opadmin_emulator::{Emulator, EmulatorConfig, Plan, SrpFlavours, demo_account};
+
+const USAGE: &str = "usage: opadmin-emulator [--port N] [--iterations N] [--seed N] [--synthetic USERS,GROUPS,VAULTS] [--srp v1|v2|both] [--teams] [--enforce-mfa]";
+
+fn parse() -> Result<(EmulatorConfig, opadmin_emulator::AccountBuilder), String> {
+    let mut config = EmulatorConfig {
+        port: 8787,
+        ..EmulatorConfig::default()
+    };
+    let mut account = demo_account();
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        let mut value = |name: &str| args.next().ok_or_else(|| format!("{name} needs a value"));
+        match arg.as_str() {
+            "--port" => {
+                config.port = value("--port")?
+                    .parse()
+                    .map_err(|_| "--port takes a number")?
+            }
+            "--iterations" => {
+                account = account.iterations(
+                    value("--iterations")?
+                        .parse()
+                        .map_err(|_| "--iterations takes a number")?,
+                )
+            }
+            "--seed" => {
+                account = account.seed(
+                    value("--seed")?
+                        .parse()
+                        .map_err(|_| "--seed takes a number")?,
+                )
+            }
+            "--synthetic" => {
+                let v = value("--synthetic")?;
+                let n: Vec<usize> = v
+                    .split(',')
+                    .map(|x| x.trim().parse())
+                    .collect::<Result<_, _>>()
+                    .map_err(|_| "--synthetic takes USERS,GROUPS,VAULTS")?;
+                let [u, g, vlt] = n[..] else {
+                    return Err("--synthetic takes USERS,GROUPS,VAULTS".into());
+                };
+                account = account.synthetic(u, g, vlt);
+            }
+            "--srp" => {
+                config.srp = match value("--srp")?.as_str() {
+                    "v1" => SrpFlavours::V1Only,
+                    "v2" => SrpFlavours::V2Only,
+                    "both" => SrpFlavours::Both,
+                    _ => return Err("--srp takes v1, v2 or both".into()),
+                }
+            }
+            "--teams" => account = account.plan(Plan::Teams),
+            "--enforce-mfa" => account = account.enforce_mfa(),
+            "-h" | "--help" => return Err(USAGE.into()),
+            other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
+        }
+    }
+    Ok((config, account))
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let (config, account) = match parse() {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    let emulator = match Emulator::start(config, account).await {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("opadmin-emulator: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    println!(
+        "opadmin-emulator serving a 1Password b5 account at {}",
+        emulator.address()
+    );
+    println!();
+    for who in ["admin@acme.example", "it-admin@acme.example"] {
+        if let Some(c) = emulator.credentials(who) {
+            println!("  email:      {}", c.email);
+            println!("  password:   {}", c.password);
+            println!("  Secret Key: {}", c.secret_key);
+            println!();
+        }
+    }
+    println!(
+        "  e.g. OPADMIN_ADDRESS={} OPADMIN_EMAIL=admin@acme.example OPADMIN_PASSWORD=... OPADMIN_SECRET_KEY=...",
+        emulator.address()
+    );
+    println!("Press Ctrl-C to stop.");
+    let _ = tokio::signal::ctrl_c().await;
+    println!("stopping");
+    emulator.shutdown().await;
+    ExitCode::SUCCESS
+}

@@ -1,0 +1,422 @@
+//! # opadmin-emulator
+//!
+//! A server that speaks 1Password's b5 protocol (PROTOCOL.md) with real crypto over an in-memory
+//! account, so that the SDK, its examples and tests, the CLI and other people's connectors run
+//! complete flows without a real account and without any network.
+//!
+//! * [`AccountBuilder`] describes an account: owner, people, groups, vaults, plan, MFA policy,
+//!   iteration count, seed; or [`demo_account`] gives a ready-made Business account.
+//! * [`Emulator::start`] serves it on a loopback port and returns a [`RunningEmulator`] with the
+//!   address and the credentials of everyone who can sign in.
+//! * [`EmulatorConfig`] sets the accepted SRP flavours, the session idle timeout and injected
+//!   faults (latency, 429, 5xx, dropped connections, forced session expiry).
+//!
+//! It enforces what the real service enforces: MAC and request-id checks on every signed request,
+//! encrypted bodies and answers, idle expiry, visibility, the Manage bit for vault-access changes,
+//! the Business plan for invitations, suspended and deleted people refused at sign-in, a second
+//! factor where required, and confirmation keys that actually open with the new person's key.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! use opadmin_emulator::{Emulator, EmulatorConfig, demo_account};
+//! let emulator = Emulator::start(EmulatorConfig::default(), demo_account().iterations(1000)).await?;
+//! println!("sign in at {} as {}", emulator.address(), emulator.owner().email);
+//! emulator.shutdown().await;
+//! # Ok(()) }
+//! ```
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod builder;
+pub mod config;
+mod model;
+pub mod rng;
+mod server;
+mod views;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use opadmin_crypto::encoding::UuidCase;
+use opadmin_crypto::keyset::Keyset;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub use builder::{
+    AccountBuilder, BuildError, DEFAULT_OWNER_EMAIL, GroupSpec, PersonSpec, Role, VaultSpec,
+};
+pub use config::{EmulatorConfig, Faults, SrpFlavours};
+pub use model::{Credentials, Plan, acl, perm};
+
+/// Errors starting an emulator.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum EmulatorError {
+    /// The account description is inconsistent.
+    #[error(transparent)]
+    Build(#[from] BuildError),
+    /// The port could not be bound.
+    #[error("cannot listen on 127.0.0.1:{port}: {source}")]
+    Bind {
+        /// The port asked for.
+        port: u16,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A test hook was asked about something the account does not hold.
+    #[error("{0}")]
+    NotFound(String),
+}
+
+/// Starts emulators.
+pub struct Emulator;
+
+impl Emulator {
+    /// Builds the account (on a blocking thread: large accounts take seconds) and serves it on
+    /// 127.0.0.1 until [`RunningEmulator::shutdown`] or drop.
+    pub async fn start(
+        config: EmulatorConfig,
+        account: AccountBuilder,
+    ) -> Result<RunningEmulator, EmulatorError> {
+        let seed_entropy = account_seed(&account);
+        let (account, credentials) = tokio::task::spawn_blocking(move || account.build())
+            .await
+            .map_err(|e| EmulatorError::NotFound(format!("account builder panicked: {e}")))??;
+        let port = config.port;
+        let listener = TcpListener::bind(("127.0.0.1", port))
+            .await
+            .map_err(|source| EmulatorError::Bind { port, source })?;
+        let addr = listener
+            .local_addr()
+            .map_err(|source| EmulatorError::Bind { port, source })?;
+        let drop_every = config.faults.drop_connection_every;
+        let shared = Arc::new(server::Shared {
+            config,
+            account: Mutex::new(account),
+            sessions: Mutex::new(HashMap::new()),
+            entropy: rng::Entropy::new(seed_entropy),
+            requests: AtomicU64::new(0),
+        });
+        let app = Router::new()
+            .fallback(server::dispatch)
+            .with_state(shared.clone());
+        let (tx, rx) = oneshot::channel::<()>();
+        let listener = FaultyListener {
+            inner: listener,
+            drop_every,
+            accepted: 0,
+        };
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = rx.await;
+                })
+                .await;
+        });
+        Ok(RunningEmulator {
+            addr,
+            shared,
+            credentials,
+            shutdown: Some(tx),
+            task: Some(task),
+        })
+    }
+}
+
+fn account_seed(builder: &AccountBuilder) -> Option<u64> {
+    builder.seed_value().map(|s| s.wrapping_add(1))
+}
+
+/// A listener that closes every N-th accepted connection at once (fault injection).
+struct FaultyListener {
+    inner: TcpListener,
+    drop_every: Option<u64>,
+    accepted: u64,
+}
+
+impl axum::serve::Listener for FaultyListener {
+    type Io = TcpStream;
+    type Addr = SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        loop {
+            let Ok((stream, addr)) = self.inner.accept().await else {
+                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+                continue;
+            };
+            self.accepted += 1;
+            if self
+                .drop_every
+                .is_some_and(|n| n > 0 && self.accepted % n == 0)
+            {
+                drop(stream);
+                continue;
+            }
+            return (stream, addr);
+        }
+    }
+
+    fn local_addr(&self) -> std::io::Result<Self::Addr> {
+        self.inner.local_addr()
+    }
+}
+
+/// A serving emulator. Dropping it stops the server.
+pub struct RunningEmulator {
+    addr: SocketAddr,
+    shared: Arc<server::Shared>,
+    credentials: Vec<Credentials>,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for RunningEmulator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunningEmulator")
+            .field("address", &self.address())
+            .finish_non_exhaustive()
+    }
+}
+
+impl RunningEmulator {
+    /// The base address, `http://127.0.0.1:PORT`.
+    pub fn address(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// `127.0.0.1:PORT` (the sign-in address a client uses with insecure loopback HTTP).
+    pub fn host_port(&self) -> String {
+        self.addr.to_string()
+    }
+
+    /// The socket address.
+    pub fn socket_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The owner's credentials.
+    pub fn owner(&self) -> &Credentials {
+        &self.credentials[0]
+    }
+
+    /// Credentials of a person who can sign in, by email.
+    pub fn credentials(&self, email: &str) -> Option<&Credentials> {
+        let email = email.trim().to_lowercase();
+        self.credentials
+            .iter()
+            .find(|c| c.email.to_lowercase() == email)
+    }
+
+    /// How many requests the server has received.
+    pub fn requests_served(&self) -> u64 {
+        self.shared.requests.load(Ordering::Relaxed)
+    }
+
+    /// Ends every session (clients must sign in again).
+    pub fn expire_sessions(&self) {
+        self.shared.sessions().clear();
+    }
+
+    /// Plays the invitee: the pending invitation for `email` is accepted, and a person in state
+    /// `P` (awaiting confirmation) with a fresh keyset appears. Returns the new person's uuid.
+    pub fn accept_invitation(&self, email: &str, name: &str) -> Result<String, EmulatorError> {
+        let email = email.trim().to_lowercase();
+        let mut account = self.shared.account();
+        let idx = account
+            .invitations
+            .iter()
+            .position(|i| i.email == email && i.state == 'P')
+            .ok_or_else(|| EmulatorError::NotFound(format!("no pending invitation for {email}")))?;
+        account.invitations[idx].state = 'A';
+        let new_uuid = self.shared.entropy.uuid(UuidCase::Upper);
+        account.invitations[idx].user = Some(new_uuid.clone());
+        let invite_type = account.invitations[idx].invite_type;
+        let entropy = &self.shared.entropy;
+        let uuid = new_uuid;
+        let keyset_uuid = entropy.uuid(UuidCase::Lower);
+        let pool = account.key_pool.clone();
+        let private = pool[account.users.len() % pool.len()].with_kid(&keyset_uuid);
+        let keyset = Keyset::from_parts(entropy.symmetric_key(keyset_uuid), private);
+        let params = opadmin_crypto::kdf::KdfParams::generate(1000);
+        let ct = keyset
+            .encrypt_with_auk(&entropy.symmetric_key("mp"), &params, 1)
+            .map_err(|e| EmulatorError::NotFound(format!("keyset: {e}")))?;
+        let now = model::now_rfc3339();
+        let public = keyset.public_key().clone();
+        let user = model::User {
+            uuid: uuid.clone(),
+            email: email.clone(),
+            name: name.to_owned(),
+            state: 'P',
+            user_type: invite_type,
+            created_at: now.clone(),
+            updated_at: now,
+            last_auth_at: None,
+            keyset: ct,
+            pub_jwk: public.to_jwk(),
+            public,
+            private: keyset.private_key().clone(),
+            sign_in: None,
+            totp_secret: None,
+            dsecrets: Default::default(),
+            devices: Default::default(),
+        };
+        account.emails.insert(email, uuid.clone());
+        account.users.insert(uuid.clone(), user);
+        Ok(uuid)
+    }
+
+    /// A person's uuid by email.
+    pub fn user_uuid(&self, email: &str) -> Option<String> {
+        self.shared
+            .account()
+            .find_user(email)
+            .map(|u| u.uuid.clone())
+    }
+
+    /// A person's state letter by email or uuid (`A`, `S`, `P`, `D`, ...).
+    pub fn user_state(&self, user: &str) -> Option<char> {
+        self.shared.account().find_user(user).map(|u| u.state)
+    }
+
+    /// A group's uuid by name.
+    pub fn group_uuid(&self, name: &str) -> Option<String> {
+        self.shared
+            .account()
+            .groups
+            .values()
+            .find(|g| g.name == name)
+            .map(|g| g.uuid.clone())
+    }
+
+    /// A group's members (uuid, role letter).
+    pub fn group_members(&self, group: &str) -> Vec<(String, char)> {
+        self.shared
+            .account()
+            .groups
+            .get(group)
+            .map(|g| g.members.iter().map(|(u, m)| (u.clone(), m.role)).collect())
+            .unwrap_or_default()
+    }
+
+    /// A vault's uuid by name.
+    pub fn vault_uuid(&self, name: &str) -> Option<String> {
+        self.shared
+            .account()
+            .vaults
+            .values()
+            .find(|v| v.name == name)
+            .map(|v| v.uuid.clone())
+    }
+
+    /// The acl of a direct access record (a user's or a group's) on a vault.
+    pub fn vault_access(&self, vault: &str, accessor: &str) -> Option<u32> {
+        let account = self.shared.account();
+        let v = account.vaults.get(vault)?;
+        v.users
+            .get(accessor)
+            .or_else(|| v.groups.get(accessor))
+            .map(|a| a.acl)
+    }
+
+    /// Pending invitations' emails.
+    pub fn pending_invitations(&self) -> Vec<String> {
+        self.shared
+            .account()
+            .invitations
+            .iter()
+            .filter(|i| i.state == 'P')
+            .map(|i| i.email.clone())
+            .collect()
+    }
+
+    /// Number of people in the account (not deleted).
+    pub fn user_count(&self) -> usize {
+        self.shared
+            .account()
+            .users
+            .values()
+            .filter(|u| u.state != 'D')
+            .count()
+    }
+
+    /// Stops serving and waits for the server task.
+    pub async fn shutdown(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for RunningEmulator {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// Password of every person of [`demo_account`] who can sign in.
+pub const DEMO_PASSWORD: &str = "correct horse battery staple";
+
+/// A ready-made Business account, "Acme Corp":
+///
+/// * `admin@acme.example` (owner) and `it-admin@acme.example` (administrator) can sign in;
+/// * members `alice@`, `bob@`, `carol@` (active), `dave@` (awaiting confirmation), `erin@`
+///   (suspended) and the guest `gina@acme.example`;
+/// * groups Engineering (alice, carol as manager) and Marketing (bob);
+/// * vaults Engineering (Engineering group), Marketing (Marketing group), Shared Logins (alice
+///   directly), and Finance, whose creator excluded Administrators.
+pub fn demo_account() -> AccountBuilder {
+    let rwe = acl::RWE;
+    AccountBuilder::new("Acme Corp")
+        .owner("admin@acme.example", "Avery Admin", DEMO_PASSWORD)
+        .person(
+            PersonSpec::new("it-admin@acme.example", "Ivan IT")
+                .role(Role::Administrator)
+                .password(DEMO_PASSWORD),
+        )
+        .person(
+            PersonSpec::new("alice@acme.example", "Alice Anders")
+                .last_auth_at("2026-11-20T08:15:00Z"),
+        )
+        .person(
+            PersonSpec::new("bob@acme.example", "Bob Brown").last_auth_at("2026-10-02T17:40:00Z"),
+        )
+        .person(
+            PersonSpec::new("carol@acme.example", "Carol Chen")
+                .last_auth_at("2026-11-27T12:00:00Z"),
+        )
+        .person(PersonSpec::new("dave@acme.example", "Dave Diaz").state('P'))
+        .person(
+            PersonSpec::new("erin@acme.example", "Erin Evans")
+                .state('S')
+                .last_auth_at("2026-03-01T10:00:00Z"),
+        )
+        .person(PersonSpec::new("gina@acme.example", "Gina Guest").role(Role::Guest))
+        .group(
+            GroupSpec::new("Engineering")
+                .member("alice@acme.example")
+                .manager("carol@acme.example"),
+        )
+        .group(GroupSpec::new("Marketing").member("bob@acme.example"))
+        .vault(
+            VaultSpec::new("Engineering")
+                .desc("Build and deploy secrets")
+                .group("Engineering", rwe),
+        )
+        .vault(VaultSpec::new("Marketing").group("Marketing", rwe))
+        .vault(VaultSpec::new("Shared Logins").user("alice@acme.example", rwe))
+        .vault(
+            VaultSpec::new("Finance")
+                .desc("Owners only")
+                .exclude_administrators(),
+        )
+}

@@ -1,0 +1,285 @@
+//! The in-memory account: users, groups, vaults, invitations, sessions, modelled on the real
+//! shapes of `fixtures/b5/get-account-info-response.json`. The emulator keeps every key in the
+//! clear (vault keys, group keysets, users' private keys) so that it can check what clients send.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fmt;
+
+use opadmin_crypto::envelope::{Envelope, SymmetricKey};
+use opadmin_crypto::jwk::Jwk;
+use opadmin_crypto::kdf::KdfParams;
+use opadmin_crypto::keyset::{Keyset, KeysetCiphertext};
+use opadmin_crypto::rsa::{RsaPrivateKey, RsaPublicKey};
+
+/// Vault ACL bits the emulator's rules use (PROTOCOL.md 4.2).
+pub mod acl {
+    /// Recover.
+    pub const RECOVER: u32 = 1;
+    /// Manage (grant and revoke access).
+    pub const MANAGE: u32 = 2;
+    /// Read, write and export (the default grant).
+    pub const RWE: u32 = 15_730_672;
+    /// Everything.
+    pub const ALL: u32 = 2_147_483_646;
+}
+
+/// Account permission bits (`combinedPermissions`, group `permissions`; PROTOCOL.md 4.3).
+pub mod perm {
+    /// Member of Team Members.
+    pub const TEAM_MEMBERS: u64 = 0x1;
+    /// Member of Owners.
+    pub const OWNERS: u64 = 0x2;
+    /// Member of Administrators.
+    pub const ADMINS: u64 = 0x4;
+    /// Member of Recovery.
+    pub const RECOVERY: u64 = 0x8;
+    /// Member of a user-defined group.
+    pub const USER_DEFINED: u64 = 0x10;
+    /// See every person.
+    pub const VIEW_PEOPLE: u64 = 0x1000;
+    /// Invite and confirm people.
+    pub const ADD_PERSON: u64 = 0x2000;
+    /// Suspend and reactivate people.
+    pub const SUSPEND_PERSON: u64 = 0x8000;
+    /// Delete people.
+    pub const DELETE_PERSON: u64 = 0x10000;
+    /// See every group.
+    pub const VIEW_GROUPS: u64 = 0x40_0000;
+    /// Change every group.
+    pub const MANAGE_GROUPS: u64 = 0x80_0000;
+    /// Owners: every permission bit from 0x100 to 0x800000000 (fixture: 68719476482).
+    pub const OWNERS_GROUP: u64 = 0xF_FFFF_FF02;
+    /// Administrators: as Owners but without billing, suspending and deleting the account.
+    pub const ADMINS_GROUP: u64 = (0xF_FFFF_FF00 & !0x8000_0000 & !0x3000_0000) | ADMINS;
+    /// Team Members: use a personal vault, create vaults.
+    pub const TEAM_MEMBERS_GROUP: u64 = TEAM_MEMBERS | 0x4_0000 | 0x8_0000;
+    /// Recovery group.
+    pub const RECOVERY_GROUP: u64 = RECOVERY | 0x100;
+    /// A user-defined group.
+    pub const USER_DEFINED_GROUP: u64 = USER_DEFINED;
+}
+
+/// The plan of an account. Both are account type `B`; the tier name tells them apart
+/// (PROTOCOL.md decision 9).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Plan {
+    /// 1Password Business: invitations allowed.
+    #[default]
+    Business,
+    /// 1Password Teams: no invitations over this API.
+    Teams,
+}
+
+impl Plan {
+    /// The tier name the emulator reports.
+    pub fn tier_name(self) -> &'static str {
+        match self {
+            Self::Business => "business",
+            Self::Teams => "teams",
+        }
+    }
+}
+
+/// What a person needs to sign in to the emulated account. `Debug` shows only the email.
+#[derive(Clone)]
+pub struct Credentials {
+    /// Sign-in email.
+    pub email: String,
+    /// Account password.
+    pub password: String,
+    /// Secret Key, readable form.
+    pub secret_key: String,
+    /// TOTP secret (base32) when this person has a second factor.
+    pub totp_secret: Option<String>,
+    /// The user's uuid.
+    pub user_uuid: String,
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Credentials")
+            .field("email", &self.email)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What the server stores to check a sign-in: SRP parameters and verifier, the Secret Key id.
+#[derive(Clone)]
+pub(crate) struct SignIn {
+    pub kdf: KdfParams,
+    pub verifier: Vec<u8>,
+    pub sk_format: String,
+    pub sk_id: String,
+}
+
+#[derive(Clone)]
+pub(crate) struct User {
+    pub uuid: String,
+    pub email: String,
+    pub name: String,
+    pub state: char,
+    pub user_type: char,
+    pub created_at: String,
+    pub updated_at: String,
+    pub last_auth_at: Option<String>,
+    pub keyset: KeysetCiphertext,
+    pub public: RsaPublicKey,
+    pub pub_jwk: Jwk,
+    pub private: RsaPrivateKey,
+    pub sign_in: Option<SignIn>,
+    pub totp_secret: Option<String>,
+    pub dsecrets: BTreeSet<String>,
+    pub devices: BTreeSet<String>,
+}
+
+#[derive(Clone)]
+pub(crate) struct Member {
+    pub role: char,
+    pub keyset: KeysetCiphertext,
+    pub created_at: String,
+}
+
+#[derive(Clone)]
+pub(crate) struct Group {
+    pub uuid: String,
+    pub name: String,
+    pub desc: String,
+    pub group_type: char,
+    pub permissions: u64,
+    pub keyset: Keyset,
+    pub pub_jwk: Jwk,
+    pub created_at: String,
+    pub updated_at: String,
+    pub attr_version: u64,
+    pub members: BTreeMap<String, Member>,
+}
+
+#[derive(Clone)]
+pub(crate) struct Access {
+    pub acl: u32,
+    pub enc_vault_key: Envelope,
+    pub encrypted_by: String,
+}
+
+#[derive(Clone)]
+pub(crate) struct Vault {
+    pub uuid: String,
+    pub name: String,
+    pub vault_type: char,
+    pub key: SymmetricKey,
+    pub enc_attrs: Envelope,
+    pub created_at: String,
+    pub updated_at: String,
+    pub attr_version: u64,
+    pub content_version: u64,
+    pub access_version: u64,
+    pub items: u64,
+    pub users: BTreeMap<String, Access>,
+    pub groups: BTreeMap<String, Access>,
+}
+
+#[derive(Clone)]
+pub(crate) struct Invitation {
+    pub uuid: String,
+    pub email: String,
+    pub invite_type: char,
+    pub state: char,
+    pub vaults: Vec<(String, u32)>,
+    pub sent_at: String,
+    pub token: String,
+    /// The person who accepted it.
+    pub user: Option<String>,
+}
+
+/// The emulated account.
+#[derive(Clone)]
+pub(crate) struct Account {
+    pub uuid: String,
+    pub name: String,
+    pub domain: String,
+    pub plan: Plan,
+    pub created_at: String,
+    pub mfa_enforced: bool,
+    pub users: BTreeMap<String, User>,
+    pub emails: HashMap<String, String>,
+    pub groups: BTreeMap<String, Group>,
+    pub vaults: BTreeMap<String, Vault>,
+    pub invitations: Vec<Invitation>,
+    pub key_pool: Vec<RsaPrivateKey>,
+}
+
+impl Account {
+    /// A user by uuid or (case-insensitive) email.
+    pub fn find_user(&self, id: &str) -> Option<&User> {
+        self.users.get(id).or_else(|| {
+            self.emails
+                .get(&id.trim().to_lowercase())
+                .and_then(|u| self.users.get(u))
+        })
+    }
+
+    /// The uuids of the groups a user is an active member of.
+    pub fn groups_of(&self, user: &str) -> Vec<&Group> {
+        self.groups
+            .values()
+            .filter(|g| g.members.contains_key(user))
+            .collect()
+    }
+
+    /// The account permissions of a user (the union over its groups).
+    pub fn permissions_of(&self, user: &str) -> u64 {
+        self.groups_of(user)
+            .iter()
+            .fold(0, |acc, g| acc | g.permissions)
+    }
+
+    /// Whether a user holds an account permission.
+    pub fn may(&self, user: &str, bit: u64) -> bool {
+        self.permissions_of(user) & bit == bit
+    }
+
+    /// A user's effective acl on a vault: the union of the direct grant and its groups' grants.
+    pub fn effective_acl(&self, vault: &Vault, user: &str) -> u32 {
+        let direct = vault.users.get(user).map_or(0, |a| a.acl);
+        vault
+            .groups
+            .iter()
+            .filter(|(g, _)| {
+                self.groups
+                    .get(*g)
+                    .is_some_and(|g| g.members.contains_key(user))
+            })
+            .fold(direct, |acc, (_, a)| acc | a.acl)
+    }
+
+    /// Whether a user has any access to a vault (and so sees it).
+    pub fn sees_vault(&self, vault: &Vault, user: &str) -> bool {
+        vault.users.contains_key(user)
+            || vault.groups.keys().any(|g| {
+                self.groups
+                    .get(g)
+                    .is_some_and(|g| g.members.contains_key(user))
+            })
+    }
+
+    /// Whether a user sees a group: members, and holders of View/Manage Groups (PROTOCOL.md
+    /// decision 7).
+    pub fn sees_group(&self, group: &Group, user: &str) -> bool {
+        group.members.contains_key(user)
+            || self.permissions_of(user) & (perm::MANAGE_GROUPS | perm::VIEW_GROUPS) != 0
+    }
+
+    /// The Team Members group, if the account has one (older accounts use an Everyone vault).
+    pub fn team_members_group(&self) -> Option<&Group> {
+        self.groups.values().find(|g| g.group_type == 'M')
+    }
+}
+
+/// Current time as RFC 3339, seconds precision.
+pub(crate) fn now_rfc3339() -> String {
+    let now = time::OffsetDateTime::now_utc()
+        .replace_nanosecond(0)
+        .unwrap_or_else(|_| time::OffsetDateTime::now_utc());
+    now.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}

@@ -1,0 +1,340 @@
+//! The HTTP side: one dispatcher that reads a request, applies injected faults, checks the
+//! session, MAC and request id of signed requests, opens encrypted bodies, routes, and seals the
+//! answer with the session key.
+
+mod auth;
+mod resources;
+pub(crate) mod session;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::Response;
+use opadmin_crypto::envelope::Envelope;
+use serde_json::{Value, json};
+
+use crate::config::EmulatorConfig;
+use crate::model::Account;
+use crate::rng::Entropy;
+use session::{Session, Stage};
+
+/// Everything the server shares between requests.
+pub(crate) struct Shared {
+    pub config: EmulatorConfig,
+    pub account: Mutex<Account>,
+    pub sessions: Mutex<HashMap<String, Session>>,
+    pub entropy: Entropy,
+    pub requests: AtomicU64,
+}
+
+impl Shared {
+    pub fn account(&self) -> MutexGuard<'_, Account> {
+        self.account.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn sessions(&self) -> MutexGuard<'_, HashMap<String, Session>> {
+        self.sessions.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// A request as the handlers see it.
+pub(crate) struct Req {
+    pub method: String,
+    pub segs: Vec<String>,
+    pub query: HashMap<String, String>,
+    pub mac_url: String,
+    pub session_header: Option<String>,
+    pub mac_header: Option<String>,
+    pub body: Bytes,
+    /// The decrypted (or plain) JSON body of a signed request.
+    pub json: Value,
+}
+
+impl Req {
+    /// A query parameter split on commas (`attrs=a,b`).
+    pub fn list(&self, name: &str) -> Vec<String> {
+        self.query
+            .get(name)
+            .map(|v| {
+                v.split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Parses the (plain) body as JSON.
+    pub fn plain_json(&self) -> Result<Value, Reply> {
+        if self.body.is_empty() {
+            return Ok(Value::Null);
+        }
+        serde_json::from_slice(&self.body).map_err(|_| Reply::bad_request())
+    }
+}
+
+/// An answer.
+pub(crate) struct Reply {
+    pub status: u16,
+    pub body: Value,
+    pub encrypt: bool,
+    pub headers: Vec<(&'static str, String)>,
+}
+
+/// Error numbers of PROTOCOL.md 3.7 the emulator answers with.
+pub(crate) mod code {
+    pub const BAD_REQUEST: i64 = 100;
+    pub const NOT_PERMITTED: i64 = 101;
+    pub const AUTH_REQUIRED: i64 = 102;
+    pub const ONE_MUST_REMAIN: i64 = 108;
+    pub const CANNOT_REMOVE_SELF: i64 = 116;
+    pub const NOT_FOUND: i64 = 117;
+    pub const INVALID: i64 = 119;
+}
+
+static REQUEST_IDS: AtomicU64 = AtomicU64::new(1_000_000);
+
+impl Reply {
+    /// A success answer, encrypted with the session key.
+    pub fn sealed(body: Value) -> Self {
+        Self {
+            status: 200,
+            body,
+            encrypt: true,
+            headers: Vec::new(),
+        }
+    }
+
+    /// A success answer in plain JSON.
+    pub fn plain(body: Value) -> Self {
+        Self {
+            status: 200,
+            body,
+            encrypt: false,
+            headers: Vec::new(),
+        }
+    }
+
+    /// `{"success": 1}`, encrypted.
+    pub fn success() -> Self {
+        Self::sealed(json!({"success": 1}))
+    }
+
+    /// `{errorCode, errorMessage, requestId}` with an HTTP status.
+    pub fn error(status: u16, code: i64, message: &str) -> Self {
+        let id = REQUEST_IDS.fetch_add(1, Ordering::Relaxed);
+        Self::plain(json!({"errorCode": code, "errorMessage": message, "requestId": id}))
+            .with_status(status)
+    }
+
+    /// `{reason}` with an HTTP status.
+    pub fn reason(status: u16, reason: &str) -> Self {
+        Self::plain(json!({ "reason": reason })).with_status(status)
+    }
+
+    /// 400 / 100.
+    pub fn bad_request() -> Self {
+        Self::error(400, code::BAD_REQUEST, "Bad request.")
+    }
+
+    /// 401 / 102.
+    pub fn auth_required() -> Self {
+        Self::error(401, code::AUTH_REQUIRED, "Authentication required.")
+    }
+
+    /// 403 / 101.
+    pub fn not_permitted() -> Self {
+        Self::error(403, code::NOT_PERMITTED, "Operation not permitted.")
+    }
+
+    /// 404 / 117.
+    pub fn not_found() -> Self {
+        Self::error(404, code::NOT_FOUND, "Not found.")
+    }
+
+    /// 400 / 119: a key or record that does not check out.
+    pub fn invalid(message: &str) -> Self {
+        Self::error(400, code::INVALID, message)
+    }
+
+    fn with_status(mut self, status: u16) -> Self {
+        self.status = status;
+        self
+    }
+}
+
+/// Axum's entry point: everything goes through here.
+pub(crate) async fn dispatch(State(shared): State<Arc<Shared>>, request: Request) -> Response {
+    let n = shared.requests.fetch_add(1, Ordering::Relaxed) + 1;
+    let faults = &shared.config.faults;
+    if let Some(latency) = faults.latency {
+        tokio::time::sleep(latency).await;
+    }
+    if faults
+        .rate_limit_every
+        .is_some_and(|every| every > 0 && n % every == 0)
+    {
+        let mut r = Reply::error(429, 429, "Too many requests.");
+        r.headers.push((
+            "X-Rate-Limit-Retry-In",
+            faults.rate_limit_retry_in_secs.to_string(),
+        ));
+        return respond(r);
+    }
+    if faults.server_error_rate > 0.0 && fastrand::f64() < faults.server_error_rate {
+        return respond(Reply::error(503, 103, "Service unavailable."));
+    }
+    let req = match read(request).await {
+        Ok(r) => r,
+        Err(reply) => return respond(reply),
+    };
+    // Handlers are short and CPU-bound (RSA checks); they run on a blocking thread so that
+    // large accounts do not stall the reactor.
+    let reply = tokio::task::spawn_blocking(move || handle(&shared, req))
+        .await
+        .unwrap_or_else(|_| Reply::error(500, 103, "Internal server error."));
+    respond(reply)
+}
+
+async fn read(request: Request) -> Result<Req, Reply> {
+    let (parts, body) = request.into_parts();
+    let body = axum::body::to_bytes(body, 64 * 1024 * 1024)
+        .await
+        .map_err(|_| Reply::error(413, 118, "Request too large."))?;
+    let header = |name: &str| {
+        parts
+            .headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let host = header("host").unwrap_or_else(|| "localhost".to_owned());
+    let path = parts.uri.path().to_owned();
+    let raw_query = parts.uri.query().unwrap_or("").to_owned();
+    let query = raw_query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            (percent_decode(k), percent_decode(v))
+        })
+        .collect();
+    Ok(Req {
+        method: parts.method.as_str().to_ascii_uppercase(),
+        segs: path
+            .split('/')
+            .filter(|s| !s.is_empty())
+            .map(percent_decode)
+            .collect(),
+        query,
+        mac_url: format!("{host}{path}?{raw_query}"),
+        session_header: header("x-agilebits-session-id"),
+        mac_header: header("x-agilebits-mac"),
+        body,
+        json: Value::Null,
+    })
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(if bytes[i] == b'+' { b' ' } else { bytes[i] });
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn respond(reply: Reply) -> Response {
+    let body = serde_json::to_vec(&reply.body).unwrap_or_else(|_| b"{}".to_vec());
+    let mut response = Response::new(Body::from(body));
+    *response.status_mut() =
+        StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    response
+        .headers_mut()
+        .insert("content-type", HeaderValue::from_static("application/json"));
+    for (name, value) in reply.headers {
+        if let Ok(v) = HeaderValue::from_str(&value) {
+            response.headers_mut().insert(name, v);
+        }
+    }
+    response
+}
+
+fn handle(shared: &Shared, mut req: Req) -> Reply {
+    let segs: Vec<&str> = req.segs.iter().map(String::as_str).collect();
+    match (req.method.as_str(), segs.as_slice()) {
+        ("POST", ["api", "v3", "auth", "start"]) => return auth::start(shared, &req),
+        ("POST", ["api", "v1", "device"]) if !has_key(shared, &req) => {
+            return auth::register_device(shared, &req);
+        }
+        ("POST", ["api", "v1", "auth"]) => return auth::srp_v1(shared, &req),
+        ("POST", ["api", "v2", "auth"]) => return auth::srp_v2(shared, &req),
+        ("POST", ["api", "v2", "auth", "confirm-key"]) => return auth::confirm_key(shared, &req),
+        _ => {}
+    }
+    // Everything else is a signed request in a session with a key.
+    let (session_id, user, stage) = match session::admit(shared, &mut req) {
+        Ok(t) => t,
+        Err(reply) => return reply,
+    };
+    let reply = route(shared, &req, &session_id, &user, stage);
+    if reply.encrypt && reply.status == 200 {
+        let sessions = shared.sessions();
+        if let Some(key) = sessions.get(&session_id).and_then(|s| s.key.as_ref()) {
+            let sealed: Envelope = key.encrypt_json(&reply.body);
+            return Reply {
+                body: serde_json::to_value(sealed).unwrap_or(Value::Null),
+                encrypt: false,
+                ..reply
+            };
+        }
+    }
+    reply
+}
+
+fn has_key(shared: &Shared, req: &Req) -> bool {
+    req.session_header
+        .as_ref()
+        .and_then(|id| shared.sessions().get(id).map(|s| s.key.is_some()))
+        .unwrap_or(false)
+}
+
+fn route(shared: &Shared, req: &Req, session_id: &str, user: &str, stage: Stage) -> Reply {
+    let segs: Vec<&str> = req.segs.iter().map(String::as_str).collect();
+    let m = req.method.as_str();
+    match (m, segs.as_slice()) {
+        ("POST", ["api", "v2", "auth", "complete"]) => {
+            return auth::complete(shared, req, session_id, stage);
+        }
+        ("POST", ["api", "v2", "auth", "verify"]) => {
+            return auth::verify(shared, req, session_id, stage);
+        }
+        ("POST", ["api", "v1", "auth", "mfa"]) => return auth::mfa(shared, req, session_id, stage),
+        _ => {}
+    }
+    if stage != Stage::Active {
+        return Reply::auth_required();
+    }
+    match (m, segs.as_slice()) {
+        ("PUT", ["api", "v1", "session", "touch"]) => Reply::success(),
+        ("PUT", ["api", "v1", "session", "signout"]) => {
+            shared.sessions().remove(session_id);
+            Reply::plain(json!({"success": 1}))
+        }
+        _ => resources::route(shared, req, user, &segs),
+    }
+}

@@ -1,0 +1,1023 @@
+//! Account, people, groups, vaults, invitations and reports. Every listing shows only what the
+//! signed-in person may see (PROTOCOL.md decision 7); every change checks its authority first
+//! and validates everything before applying anything.
+
+use opadmin_crypto::encoding::UuidCase;
+use opadmin_crypto::envelope::Envelope;
+use opadmin_crypto::keyset::KeysetCiphertext;
+use serde_json::{Value, json};
+
+use super::{Reply, Req, Shared, code};
+use crate::builder::opens_to;
+use crate::model::{Access, Account, Invitation, Member, Plan, Vault, acl, now_rfc3339, perm};
+use crate::views;
+
+pub(super) fn route(shared: &Shared, req: &Req, me: &str, segs: &[&str]) -> Reply {
+    let m = req.method.as_str();
+    match (m, segs) {
+        ("GET", ["api", "v1" | "v3", "account"]) => account(shared, req, me),
+        ("GET", ["api", "v1" | "v2", "account", "keysets"]) => keysets(shared, me),
+        ("GET", ["api", "v3" | "v2", "users"]) => users(shared, req, me),
+        ("GET", ["api", "v2" | "v1", "user", "pubkeys"]) => user_pubkeys(shared, req),
+        ("GET", ["api", "v2" | "v1", "user", uuid]) => user(shared, req, me, uuid),
+        ("GET", ["api", "v1", "group", "pubkeys"]) => group_pubkeys(shared, req, me),
+        ("GET", ["api", "v2" | "v1", "group", uuid]) => group(shared, req, me, uuid),
+        ("GET", ["api", "v1", "group", uuid, "users"]) => group_users(shared, me, uuid),
+        ("PATCH", ["api", "v3", "group", uuid, "membership"]) => membership(shared, req, me, uuid),
+        ("DELETE", ["api", "v1", "group", g, "person", u]) => remove_member(shared, me, g, u),
+        ("PATCH", ["api", "v1", "group", g, "person", u, "role", role]) => {
+            set_role(shared, me, g, u, role)
+        }
+        ("GET", ["api", "v1", "vaults"]) => vaults(shared, me),
+        ("GET", ["api", "v3" | "v2" | "v1", "vault", uuid]) => vault(shared, req, me, uuid),
+        ("PATCH", ["api", "v2", "vault", uuid, "vaultaccess"]) => grant(shared, req, me, uuid),
+        ("DELETE", ["api", "v1", "vault", v, kind @ ("person" | "group"), id]) => {
+            revoke(shared, me, v, kind, id)
+        }
+        ("PATCH", ["api", "v1", "acl", kind @ ("person" | "group"), v, id, acl]) => {
+            change_acl(shared, me, v, kind, id, acl)
+        }
+        ("POST", ["api", "v1", "invite"]) => invite(shared, req, me),
+        ("GET", ["api", "v1", "invites"]) => invites(shared, me),
+        ("GET", ["api", "v1", "invitevaults"]) => invite_vaults(shared, me),
+        ("DELETE", ["api", "v1", "invite", uuids]) => revoke_invites(shared, me, uuids),
+        ("PUT", ["api", "v2", "people", "confirm"]) => confirm(shared, req, me),
+        (
+            "PUT",
+            [
+                "api",
+                "v1",
+                "people",
+                action @ ("suspend" | "reactivate"),
+                uuids,
+            ],
+        ) => lifecycle(shared, me, action, uuids),
+        ("DELETE", ["api", "v1", "people", uuids]) => lifecycle(shared, me, "delete", uuids),
+        ("GET", ["api", "v1", "report", "user", uuid]) => report(shared, me, uuid),
+        _ => Reply::not_found(),
+    }
+}
+
+fn visible_users<'a>(account: &'a Account, me: &str) -> Vec<&'a crate::model::User> {
+    if account.may(me, perm::VIEW_PEOPLE) {
+        account.users.values().filter(|u| u.state != 'D').collect()
+    } else {
+        account.users.get(me).into_iter().collect()
+    }
+}
+
+fn account(shared: &Shared, req: &Req, me: &str) -> Reply {
+    let account = shared.account();
+    let attrs = req.list("attrs");
+    let has = |a: &str| attrs.iter().any(|x| x == a);
+    let mut v = json!({
+        "uuid": account.uuid,
+        "name": account.name,
+        "type": "B",
+        "state": "A",
+        "avatar": "",
+        "domain": account.domain,
+        "attrVersion": 1,
+        "createdAt": account.created_at,
+    });
+    if has("me") {
+        if let Some(user) = account.users.get(me) {
+            let mut p = views::person(&account, user);
+            p["keysets"] = json!([user.keyset]);
+            p["memberships"] = account
+                .groups_of(me)
+                .iter()
+                .map(|g| views::membership(g, me, true))
+                .collect();
+            p["accountKeyFormat"] = json!(user.sign_in.as_ref().map(|s| s.sk_format.clone()));
+            p["accountKeyUuid"] = json!(user.sign_in.as_ref().map(|s| s.sk_id.clone()));
+            v["me"] = p;
+        }
+    }
+    if has("users") {
+        v["users"] = visible_users(&account, me)
+            .into_iter()
+            .map(|u| views::person(&account, u))
+            .collect();
+    }
+    if has("groups") {
+        v["groups"] = account
+            .groups
+            .values()
+            .filter(|g| account.sees_group(g, me))
+            .map(|g| views::group(&account, g, me, &[]))
+            .collect();
+    }
+    if has("vaults") {
+        v["vaults"] = account
+            .vaults
+            .values()
+            .filter(|vault| account.sees_vault(vault, me))
+            .map(|vault| views::vault(&account, vault, me, false, true))
+            .collect();
+    }
+    if has("tier") {
+        v["tier"] = json!({"name": account.plan.tier_name(), "isPublic": true});
+    }
+    if has("counts") {
+        let pending = account
+            .invitations
+            .iter()
+            .filter(|i| i.state == 'P')
+            .count();
+        v["counts"] = json!({"invitations": pending, "users": account.users.values().filter(|u| u.state != 'D').count()});
+    }
+    Reply::sealed(v)
+}
+
+fn keysets(shared: &Shared, me: &str) -> Reply {
+    let account = shared.account();
+    let Some(user) = account.users.get(me) else {
+        return Reply::not_found();
+    };
+    let mut keysets: Vec<&KeysetCiphertext> = vec![&user.keyset];
+    keysets.extend(
+        account
+            .groups_of(me)
+            .iter()
+            .filter_map(|g| g.members.get(me).map(|m| &m.keyset)),
+    );
+    Reply::sealed(json!({"version": 1, "keysets": keysets}))
+}
+
+fn users(shared: &Shared, req: &Req, me: &str) -> Reply {
+    let account = shared.account();
+    let states = req.list("states");
+    let types = req.list("types");
+    let emails: Vec<String> = req
+        .list("emails")
+        .iter()
+        .map(|e| e.to_lowercase())
+        .collect();
+    let search = req.query.get("search").map(|s| s.to_lowercase());
+    let group = req.query.get("group").and_then(|g| account.groups.get(g));
+    let vault = req.query.get("vault").and_then(|v| account.vaults.get(v));
+    if req.query.contains_key("group") && group.is_none()
+        || req.query.contains_key("vault") && vault.is_none()
+    {
+        return Reply::not_found();
+    }
+    let matched: Vec<&crate::model::User> = visible_users(&account, me)
+        .into_iter()
+        .filter(|u| states.is_empty() || states.iter().any(|s| s.starts_with(u.state)))
+        .filter(|u| types.is_empty() || types.iter().any(|t| t.starts_with(u.user_type)))
+        .filter(|u| emails.is_empty() || emails.contains(&u.email))
+        .filter(|u| {
+            search
+                .as_ref()
+                .is_none_or(|s| u.email.contains(s) || u.name.to_lowercase().contains(s))
+        })
+        .filter(|u| group.is_none_or(|g| g.members.contains_key(&u.uuid)))
+        .filter(|u| vault.is_none_or(|v| account.effective_acl(v, &u.uuid) != 0))
+        .collect();
+    let limit = req
+        .query
+        .get("limit")
+        .and_then(|l| l.parse::<usize>().ok())
+        .unwrap_or(usize::MAX);
+    let with_perms = req
+        .list("attrs")
+        .iter()
+        .any(|a| a == "combined-permissions");
+    let list: Vec<Value> = matched
+        .iter()
+        .take(limit)
+        .map(|u| views::partial_person(&account, u, with_perms))
+        .collect();
+    Reply::sealed(json!({"totalCount": matched.len(), "users": list}))
+}
+
+fn user(shared: &Shared, req: &Req, me: &str, uuid: &str) -> Reply {
+    let account = shared.account();
+    let Some(user) = account.users.get(uuid).filter(|u| u.state != 'D') else {
+        return Reply::not_found();
+    };
+    if uuid != me && !account.may(me, perm::VIEW_PEOPLE) {
+        return Reply::not_found();
+    }
+    let attrs = req.list("attrs");
+    let mut v = views::person(&account, user);
+    if attrs.iter().any(|a| a == "groups") {
+        v["memberships"] = account
+            .groups_of(uuid)
+            .iter()
+            .map(|g| views::membership(g, uuid, false))
+            .collect();
+    }
+    if attrs.iter().any(|a| a == "vault-access") {
+        v["vaultAccess"] = account
+            .vaults
+            .values()
+            .filter_map(|vault| {
+                vault
+                    .users
+                    .get(uuid)
+                    .map(|a| views::access(vault, "user", uuid, a))
+            })
+            .collect();
+    }
+    Reply::sealed(v)
+}
+
+fn user_pubkeys(shared: &Shared, req: &Req) -> Reply {
+    let account = shared.account();
+    let mut out = Vec::new();
+    for uuid in req.list("uuids") {
+        match account.users.get(&uuid).filter(|u| u.state != 'D') {
+            Some(u) => out.push(json!({"uuid": u.uuid, "pubKey": u.pub_jwk})),
+            None => return Reply::not_found(),
+        }
+    }
+    Reply::sealed(Value::Array(out))
+}
+
+fn group_pubkeys(shared: &Shared, req: &Req, me: &str) -> Reply {
+    let account = shared.account();
+    let mut out = Vec::new();
+    for uuid in req.list("uuids") {
+        match account
+            .groups
+            .get(&uuid)
+            .filter(|g| account.sees_group(g, me))
+        {
+            Some(g) => out.push(json!({"uuid": g.uuid, "pubKey": g.pub_jwk})),
+            None => return Reply::not_found(),
+        }
+    }
+    Reply::sealed(Value::Array(out))
+}
+
+fn group(shared: &Shared, req: &Req, me: &str, uuid: &str) -> Reply {
+    let account = shared.account();
+    let Some(g) = account
+        .groups
+        .get(uuid)
+        .filter(|g| account.sees_group(g, me))
+    else {
+        return Reply::not_found();
+    };
+    let attrs = req.list("attrs");
+    let attrs: Vec<&str> = attrs.iter().map(String::as_str).collect();
+    Reply::sealed(views::group(&account, g, me, &attrs))
+}
+
+fn group_users(shared: &Shared, me: &str, uuid: &str) -> Reply {
+    let account = shared.account();
+    let Some(g) = account
+        .groups
+        .get(uuid)
+        .filter(|g| account.sees_group(g, me))
+    else {
+        return Reply::not_found();
+    };
+    let users: Vec<Value> = g
+        .members
+        .keys()
+        .filter_map(|u| account.users.get(u))
+        .map(|u| views::partial_person(&account, u, false))
+        .collect();
+    Reply::sealed(Value::Array(users))
+}
+
+/// Who may change a group's members: holders of Manage Groups, and the group's managers.
+fn may_manage_group(account: &Account, me: &str, group: &str) -> bool {
+    account.may(me, perm::MANAGE_GROUPS)
+        || account
+            .groups
+            .get(group)
+            .is_some_and(|g| g.members.get(me).is_some_and(|m| m.role == 'A'))
+}
+
+fn check_removal(account: &Account, me: &str, group: &str, user: &str) -> Result<(), Reply> {
+    let g = account.groups.get(group).ok_or_else(Reply::not_found)?;
+    if !g.members.contains_key(user) {
+        return Err(Reply::not_found());
+    }
+    if user == me {
+        return Err(Reply::error(
+            409,
+            code::CANNOT_REMOVE_SELF,
+            "You cannot remove yourself from a group.",
+        ));
+    }
+    if g.group_type == 'O' && g.members.len() == 1 {
+        return Err(Reply::error(
+            409,
+            code::ONE_MUST_REMAIN,
+            "The Owners group must keep one member.",
+        ));
+    }
+    Ok(())
+}
+
+fn membership(shared: &Shared, req: &Req, me: &str, uuid: &str) -> Reply {
+    let mut account = shared.account();
+    if !account
+        .groups
+        .get(uuid)
+        .is_some_and(|g| account.sees_group(g, me))
+    {
+        return Reply::not_found();
+    }
+    if !may_manage_group(&account, me, uuid) {
+        return Reply::not_permitted();
+    }
+    let adds = req
+        .json
+        .get("add")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let removes: Vec<String> = req
+        .json
+        .get("remove")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    // Validate everything first.
+    let mut additions = Vec::new();
+    for add in &adds {
+        let (Some(member), Some(keyset)) = (
+            add.get("memberUuid").and_then(Value::as_str),
+            add.get("keyset"),
+        ) else {
+            return Reply::bad_request();
+        };
+        let role = match add.get("role").and_then(Value::as_str).unwrap_or("R") {
+            "A" => 'A',
+            "R" => 'R',
+            _ => return Reply::bad_request(),
+        };
+        let Ok(keyset) = serde_json::from_value::<KeysetCiphertext>(keyset.clone()) else {
+            return Reply::bad_request();
+        };
+        let Some(user) = account.users.get(member).filter(|u| u.state != 'D') else {
+            return Reply::not_found();
+        };
+        let group = &account.groups[uuid];
+        if keyset.uuid != group.keyset.uuid()
+            || !opens_to(
+                &user.private,
+                &keyset.enc_sym_key,
+                group.keyset.symmetric_key(),
+            )
+        {
+            return Reply::invalid(
+                "The group keyset is not wrapped to the new member's public key.",
+            );
+        }
+        additions.push((member.to_owned(), role, keyset));
+    }
+    for user in &removes {
+        if let Err(r) = check_removal(&account, me, uuid, user) {
+            return r;
+        }
+    }
+    let now = now_rfc3339();
+    let group = account.groups.get_mut(uuid).expect("checked above");
+    for (member, role, keyset) in additions {
+        group.members.insert(
+            member,
+            Member {
+                role,
+                keyset,
+                created_at: now.clone(),
+            },
+        );
+    }
+    for user in removes {
+        group.members.remove(&user);
+    }
+    group.updated_at = now;
+    Reply::success()
+}
+
+fn remove_member(shared: &Shared, me: &str, group: &str, user: &str) -> Reply {
+    let mut account = shared.account();
+    if !account
+        .groups
+        .get(group)
+        .is_some_and(|g| account.sees_group(g, me))
+    {
+        return Reply::not_found();
+    }
+    if !may_manage_group(&account, me, group) {
+        return Reply::not_permitted();
+    }
+    if let Err(r) = check_removal(&account, me, group, user) {
+        return r;
+    }
+    if let Some(g) = account.groups.get_mut(group) {
+        g.members.remove(user);
+    }
+    Reply::success()
+}
+
+fn set_role(shared: &Shared, me: &str, group: &str, user: &str, role: &str) -> Reply {
+    let role = match role {
+        "A" => 'A',
+        "R" => 'R',
+        _ => return Reply::bad_request(),
+    };
+    let mut account = shared.account();
+    if !account
+        .groups
+        .get(group)
+        .is_some_and(|g| account.sees_group(g, me))
+    {
+        return Reply::not_found();
+    }
+    if !may_manage_group(&account, me, group) {
+        return Reply::not_permitted();
+    }
+    match account
+        .groups
+        .get_mut(group)
+        .and_then(|g| g.members.get_mut(user))
+    {
+        Some(m) => {
+            m.role = role;
+            Reply::success()
+        }
+        None => Reply::not_found(),
+    }
+}
+
+fn vaults(shared: &Shared, me: &str) -> Reply {
+    let account = shared.account();
+    let list: Vec<Value> = account
+        .vaults
+        .values()
+        .filter(|v| account.sees_vault(v, me))
+        .map(|v| views::vault(&account, v, me, false, false))
+        .collect();
+    Reply::sealed(Value::Array(list))
+}
+
+fn vault(shared: &Shared, req: &Req, me: &str, uuid: &str) -> Reply {
+    let account = shared.account();
+    let Some(v) = account
+        .vaults
+        .get(uuid)
+        .filter(|v| account.sees_vault(v, me))
+    else {
+        return Reply::not_found();
+    };
+    let with_accessors = req.list("attrs").iter().any(|a| a == "accessors");
+    Reply::sealed(views::vault(&account, v, me, with_accessors, false))
+}
+
+/// The vault, if `me` sees it and holds Manage on it (PROTOCOL.md decision 8).
+fn managed_vault<'a>(account: &'a Account, me: &str, uuid: &str) -> Result<&'a Vault, Reply> {
+    let vault = account.vaults.get(uuid).ok_or_else(Reply::not_found)?;
+    if account.effective_acl(vault, me) & acl::MANAGE == 0 {
+        return Err(Reply::not_permitted());
+    }
+    Ok(vault)
+}
+
+/// Checks one `VaultAccess` record against the vault and the accessor's keys.
+fn checked_access(
+    account: &Account,
+    vault: &Vault,
+    record: &Value,
+) -> Result<(bool, String, Access), Reply> {
+    let kind = record
+        .get("accessorType")
+        .and_then(Value::as_str)
+        .ok_or_else(Reply::bad_request)?;
+    let id = record
+        .get("accessorUuid")
+        .and_then(Value::as_str)
+        .ok_or_else(Reply::bad_request)?;
+    let acl_bits = record
+        .get("acl")
+        .and_then(Value::as_u64)
+        .ok_or_else(Reply::bad_request)?;
+    let acl_bits = u32::try_from(acl_bits).map_err(|_| Reply::bad_request())?;
+    if acl_bits & (acl::RWE | acl::MANAGE | acl::RECOVER) == 0 {
+        return Err(Reply::invalid(
+            "An access record must grant read, write, export, Manage or Recover.",
+        ));
+    }
+    let enc: Envelope = record
+        .get("encVaultKey")
+        .and_then(|e| Envelope::from_json(e).ok())
+        .ok_or_else(Reply::bad_request)?;
+    if let Some(v) = record.get("vaultUuid").and_then(Value::as_str) {
+        if !v.is_empty() && v != vault.uuid {
+            return Err(Reply::invalid("The access record names another vault."));
+        }
+    }
+    let (is_group, opens) = match kind {
+        "user" => {
+            let user = account
+                .users
+                .get(id)
+                .filter(|u| u.state != 'D')
+                .ok_or_else(Reply::not_found)?;
+            (
+                false,
+                enc.kid == user.public.kid() && opens_to(&user.private, &enc, &vault.key),
+            )
+        }
+        "group" => {
+            let group = account.groups.get(id).ok_or_else(Reply::not_found)?;
+            (
+                true,
+                enc.kid == group.keyset.uuid()
+                    && opens_to(group.keyset.private_key(), &enc, &vault.key),
+            )
+        }
+        _ => return Err(Reply::bad_request()),
+    };
+    if !opens {
+        return Err(Reply::invalid(
+            "The vault key is not wrapped to the accessor's public key.",
+        ));
+    }
+    Ok((
+        is_group,
+        id.to_owned(),
+        Access {
+            acl: acl_bits,
+            encrypted_by: enc.kid.clone(),
+            enc_vault_key: enc,
+        },
+    ))
+}
+
+fn grant(shared: &Shared, req: &Req, me: &str, uuid: &str) -> Reply {
+    let mut account = shared.account();
+    let vault = match managed_vault(&account, me, uuid) {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let records = req
+        .json
+        .get("vaultaccess")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    if records.is_empty() {
+        return Reply::bad_request();
+    }
+    let mut checked = Vec::new();
+    for record in &records {
+        match checked_access(&account, vault, record) {
+            Ok(c) => checked.push(c),
+            Err(r) => return r,
+        }
+    }
+    let vault = account.vaults.get_mut(uuid).expect("checked above");
+    for (is_group, id, access) in checked {
+        if is_group {
+            vault.groups.insert(id, access)
+        } else {
+            vault.users.insert(id, access)
+        };
+    }
+    vault.access_version += 1;
+    vault.updated_at = now_rfc3339();
+    Reply::plain(json!({"success": 1}))
+}
+
+fn revoke(shared: &Shared, me: &str, uuid: &str, kind: &str, id: &str) -> Reply {
+    let mut account = shared.account();
+    if let Err(r) = managed_vault(&account, me, uuid) {
+        return r;
+    }
+    let vault = account.vaults.get_mut(uuid).expect("checked above");
+    let removed = if kind == "group" {
+        vault.groups.remove(id)
+    } else {
+        vault.users.remove(id)
+    };
+    if removed.is_none() {
+        return Reply::not_found();
+    }
+    vault.access_version += 1;
+    Reply::plain(json!({"success": 1}))
+}
+
+fn change_acl(
+    shared: &Shared,
+    me: &str,
+    uuid: &str,
+    kind: &str,
+    id: &str,
+    acl_text: &str,
+) -> Reply {
+    let Ok(new_acl) = acl_text.parse::<u32>() else {
+        return Reply::bad_request();
+    };
+    if new_acl & (acl::RWE | acl::MANAGE | acl::RECOVER) == 0 {
+        return Reply::invalid(
+            "An access record must grant read, write, export, Manage or Recover.",
+        );
+    }
+    let mut account = shared.account();
+    if let Err(r) = managed_vault(&account, me, uuid) {
+        return r;
+    }
+    let vault = account.vaults.get_mut(uuid).expect("checked above");
+    let record = if kind == "group" {
+        vault.groups.get_mut(id)
+    } else {
+        vault.users.get_mut(id)
+    };
+    match record {
+        Some(a) => {
+            a.acl = new_acl;
+            vault.access_version += 1;
+            Reply::plain(json!({"success": 1}))
+        }
+        None => Reply::not_found(),
+    }
+}
+
+fn invite(shared: &Shared, req: &Req, me: &str) -> Reply {
+    let mut account = shared.account();
+    if account.plan != Plan::Business {
+        return Reply::reason(403, "account_policy");
+    }
+    if !account.may(me, perm::ADD_PERSON) {
+        return Reply::not_permitted();
+    }
+    let invite_type = match req.json.get("type").and_then(Value::as_str).unwrap_or("R") {
+        "R" => 'R',
+        "G" => 'G',
+        _ => return Reply::bad_request(),
+    };
+    let Some(invites) = req
+        .json
+        .get("invites")
+        .and_then(Value::as_array)
+        .filter(|a| !a.is_empty())
+    else {
+        return Reply::bad_request();
+    };
+    let mut new = Vec::new();
+    for inv in invites {
+        let Some(email) = inv
+            .get("email")
+            .and_then(Value::as_str)
+            .map(|e| e.trim().to_lowercase())
+            .filter(|e| e.contains('@'))
+        else {
+            return Reply::bad_request();
+        };
+        if account
+            .emails
+            .get(&email)
+            .and_then(|u| account.users.get(u))
+            .is_some_and(|u| u.state != 'D')
+            || account
+                .invitations
+                .iter()
+                .any(|i| i.email == email && i.state == 'P')
+            || new.iter().any(|i: &Invitation| i.email == email)
+        {
+            return Reply::reason(409, "email_already_in_use");
+        }
+        let mut vaults = Vec::new();
+        for v in inv
+            .get("vaults")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let (Some(uuid), Some(a)) = (
+                v.get("uuid").and_then(Value::as_str),
+                v.get("acl").and_then(Value::as_u64),
+            ) else {
+                return Reply::bad_request();
+            };
+            if managed_vault(&account, me, uuid).is_err() {
+                return Reply::not_permitted();
+            }
+            vaults.push((uuid.to_owned(), a as u32));
+        }
+        new.push(Invitation {
+            uuid: shared.entropy.uuid(UuidCase::Lower),
+            email,
+            invite_type,
+            state: 'P',
+            vaults,
+            sent_at: now_rfc3339(),
+            token: shared.entropy.uuid(UuidCase::Lower),
+            user: None,
+        });
+    }
+    let sender = account
+        .users
+        .get(me)
+        .map(|u| u.name.clone())
+        .unwrap_or_default();
+    let answer: Vec<Value> = new
+        .iter()
+        .map(|i| views::invitation(&account, i, &sender))
+        .collect();
+    account.invitations.extend(new);
+    Reply::sealed(Value::Array(answer))
+}
+
+fn invites(shared: &Shared, me: &str) -> Reply {
+    let account = shared.account();
+    if !account.may(me, perm::ADD_PERSON) {
+        return Reply::not_permitted();
+    }
+    let list: Vec<Value> = account
+        .invitations
+        .iter()
+        .filter(|i| i.state == 'P')
+        .map(|i| views::invitation(&account, i, ""))
+        .collect();
+    Reply::sealed(Value::Array(list))
+}
+
+/// The vaults chosen at invitation time, by the uuid of the person who accepted.
+fn invite_vaults(shared: &Shared, me: &str) -> Reply {
+    let account = shared.account();
+    if !account.may(me, perm::ADD_PERSON) {
+        return Reply::not_permitted();
+    }
+    let mut by_user = serde_json::Map::new();
+    for inv in account.invitations.iter().filter(|i| i.state == 'A') {
+        let Some(user) = inv
+            .user
+            .as_ref()
+            .filter(|u| account.users.get(*u).is_some_and(|u| u.state == 'P'))
+        else {
+            continue;
+        };
+        let vaults: Vec<Value> = inv
+            .vaults
+            .iter()
+            .map(|(v, a)| json!({"uuid": v, "acl": a}))
+            .collect();
+        by_user.insert(
+            user.clone(),
+            json!({"shouldConfirm": true, "vaults": vaults}),
+        );
+    }
+    Reply::sealed(json!({ "vaultsByUserUuid": by_user }))
+}
+
+fn revoke_invites(shared: &Shared, me: &str, uuids: &str) -> Reply {
+    let mut account = shared.account();
+    if !account.may(me, perm::ADD_PERSON) {
+        return Reply::not_permitted();
+    }
+    let ids: Vec<&str> = uuids.split(',').collect();
+    if ids.iter().any(|id| {
+        !account
+            .invitations
+            .iter()
+            .any(|i| i.uuid == *id && i.state == 'P')
+    }) {
+        return Reply::not_found();
+    }
+    for inv in account
+        .invitations
+        .iter_mut()
+        .filter(|i| ids.contains(&i.uuid.as_str()))
+    {
+        inv.state = 'R';
+    }
+    Reply::success()
+}
+
+fn confirm(shared: &Shared, req: &Req, me: &str) -> Reply {
+    let mut account = shared.account();
+    if !account.may(me, perm::ADD_PERSON) {
+        return Reply::not_permitted();
+    }
+    let people: Vec<String> = req
+        .json
+        .get("peopleUuids")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    if people.is_empty() {
+        return Reply::bad_request();
+    }
+    let memberships = req
+        .json
+        .get("groupMemberships")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let accesses = req
+        .json
+        .get("vaultaccess")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let team = account.team_members_group().map(|g| g.uuid.clone());
+    let everyone = account
+        .vaults
+        .values()
+        .find(|v| v.vault_type == 'E')
+        .map(|v| v.uuid.clone());
+
+    // Validate: every person awaits confirmation; every membership is a real wrap of the group
+    // keyset to that person; every member (type R) gets Team Members (or, on older accounts, the
+    // Everyone vault).
+    let mut new_members: Vec<(String, String, char, KeysetCiphertext)> = Vec::new();
+    for m in &memberships {
+        let (Some(group), Some(member), Some(keyset)) = (
+            m.get("groupUuid").and_then(Value::as_str),
+            m.get("memberUuid").and_then(Value::as_str),
+            m.get("keyset"),
+        ) else {
+            return Reply::bad_request();
+        };
+        let Ok(keyset) = serde_json::from_value::<KeysetCiphertext>(keyset.clone()) else {
+            return Reply::bad_request();
+        };
+        let (Some(g), Some(u)) = (account.groups.get(group), account.users.get(member)) else {
+            return Reply::not_found();
+        };
+        if !people.iter().any(|p| p == member) {
+            return Reply::invalid("A membership names someone who is not being confirmed.");
+        }
+        if keyset.uuid != g.keyset.uuid()
+            || !opens_to(&u.private, &keyset.enc_sym_key, g.keyset.symmetric_key())
+        {
+            return Reply::invalid(
+                "The group keyset is not wrapped to the new member's public key.",
+            );
+        }
+        let role = if m.get("role").and_then(Value::as_str) == Some("A") {
+            'A'
+        } else {
+            'R'
+        };
+        new_members.push((group.to_owned(), member.to_owned(), role, keyset));
+    }
+    let mut new_access = Vec::new();
+    for record in &accesses {
+        let Some(vault) = record
+            .get("vaultUuid")
+            .and_then(Value::as_str)
+            .and_then(|v| account.vaults.get(v))
+        else {
+            return Reply::not_found();
+        };
+        if vault.vault_type != 'E' && account.effective_acl(vault, me) & acl::MANAGE == 0 {
+            return Reply::not_permitted();
+        }
+        match checked_access(&account, vault, record) {
+            Ok((false, id, access)) if people.contains(&id) => {
+                new_access.push((vault.uuid.clone(), id, access))
+            }
+            Ok(_) => {
+                return Reply::invalid(
+                    "A vault access record names someone who is not being confirmed.",
+                );
+            }
+            Err(r) => return r,
+        }
+    }
+    for p in &people {
+        let Some(user) = account.users.get(p) else {
+            return Reply::not_found();
+        };
+        if user.state != 'P' {
+            return Reply::invalid("Only people awaiting confirmation can be confirmed.");
+        }
+        if user.user_type == 'R' {
+            let covered = match (&team, &everyone) {
+                (Some(t), _) => new_members.iter().any(|(g, m, _, _)| g == t && m == p),
+                (None, Some(e)) => new_access.iter().any(|(v, u, _)| v == e && u == p),
+                (None, None) => true,
+            };
+            if !covered {
+                return Reply::invalid(
+                    "A new member must receive the Team Members keyset (or the Everyone vault key).",
+                );
+            }
+        }
+    }
+    // Apply.
+    let now = now_rfc3339();
+    for p in &people {
+        if let Some(u) = account.users.get_mut(p) {
+            u.state = 'A';
+            u.updated_at = now.clone();
+        }
+    }
+    for (group, member, role, keyset) in new_members {
+        if let Some(g) = account.groups.get_mut(&group) {
+            g.members.insert(
+                member,
+                Member {
+                    role,
+                    keyset,
+                    created_at: now.clone(),
+                },
+            );
+        }
+    }
+    for (vault, user, access) in new_access {
+        if let Some(v) = account.vaults.get_mut(&vault) {
+            v.users.insert(user, access);
+            v.access_version += 1;
+        }
+    }
+    Reply::success()
+}
+
+fn lifecycle(shared: &Shared, me: &str, action: &str, uuids: &str) -> Reply {
+    let mut account = shared.account();
+    let needed = if action == "delete" {
+        perm::DELETE_PERSON
+    } else {
+        perm::SUSPEND_PERSON
+    };
+    if !account.may(me, needed) {
+        return Reply::not_permitted();
+    }
+    let ids: Vec<String> = uuids
+        .split(',')
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect();
+    if ids.is_empty() || ids.len() > 100 {
+        return Reply::bad_request();
+    }
+    let owners: Vec<String> = account
+        .groups
+        .values()
+        .filter(|g| g.group_type == 'O')
+        .flat_map(|g| g.members.keys().cloned())
+        .collect();
+    let me_owner = owners.iter().any(|o| o == me);
+    for id in &ids {
+        let Some(user) = account.users.get(id).filter(|u| u.state != 'D') else {
+            return Reply::not_found();
+        };
+        if id == me || (owners.contains(id) && !me_owner) {
+            return Reply::not_permitted();
+        }
+        let ok = match action {
+            "suspend" => matches!(user.state, 'A' | 'P' | 'T' | '1' | '2' | '3' | '4'),
+            "reactivate" => user.state == 'S',
+            _ => true,
+        };
+        if !ok {
+            return Reply::invalid("The person is not in a state that allows this.");
+        }
+    }
+    let now = now_rfc3339();
+    for id in &ids {
+        if action == "delete" {
+            for g in account.groups.values_mut() {
+                g.members.remove(id);
+            }
+            for v in account.vaults.values_mut() {
+                if v.users.remove(id).is_some() {
+                    v.access_version += 1;
+                }
+            }
+        }
+        if let Some(u) = account.users.get_mut(id) {
+            u.state = match action {
+                "suspend" => 'S',
+                "reactivate" => 'A',
+                _ => 'D',
+            };
+            u.updated_at = now.clone();
+        }
+    }
+    drop(account);
+    if action != "reactivate" {
+        shared.sessions().retain(|_, s| !ids.contains(&s.user));
+    }
+    Reply::success()
+}
+
+fn report(shared: &Shared, me: &str, uuid: &str) -> Reply {
+    let account = shared.account();
+    if uuid != me && !account.may(me, perm::VIEW_PEOPLE) {
+        return Reply::not_permitted();
+    }
+    let Some(user) = account.users.get(uuid).filter(|u| u.state != 'D') else {
+        return Reply::not_found();
+    };
+    Reply::sealed(json!({"overview": {"user": views::person(&account, user)}}))
+}
