@@ -151,7 +151,7 @@ impl axum::serve::Listener for FaultyListener {
             self.accepted += 1;
             if self
                 .drop_every
-                .is_some_and(|n| n > 0 && self.accepted % n == 0)
+                .is_some_and(|n| n > 0 && self.accepted.is_multiple_of(n))
             {
                 drop(stream);
                 continue;

@@ -177,7 +177,7 @@ pub(crate) async fn dispatch(State(shared): State<Arc<Shared>>, request: Request
     }
     if faults
         .rate_limit_every
-        .is_some_and(|every| every > 0 && n % every == 0)
+        .is_some_and(|every| every > 0 && n.is_multiple_of(every))
     {
         let mut r = Reply::error(429, 429, "Too many requests.");
         r.headers.push((
@@ -245,12 +245,13 @@ fn percent_decode(s: &str) -> String {
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                out.push(b);
-                i += 3;
-                continue;
-            }
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16)
+        {
+            out.push(b);
+            i += 3;
+            continue;
         }
         out.push(if bytes[i] == b'+' { b' ' } else { bytes[i] });
         i += 1;

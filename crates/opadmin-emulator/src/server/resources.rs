@@ -80,19 +80,19 @@ fn account(shared: &Shared, req: &Req, me: &str) -> Reply {
         "attrVersion": 1,
         "createdAt": account.created_at,
     });
-    if has("me") {
-        if let Some(user) = account.users.get(me) {
-            let mut p = views::person(&account, user);
-            p["keysets"] = json!([user.keyset]);
-            p["memberships"] = account
-                .groups_of(me)
-                .iter()
-                .map(|g| views::membership(g, me, true))
-                .collect();
-            p["accountKeyFormat"] = json!(user.sign_in.as_ref().map(|s| s.sk_format.clone()));
-            p["accountKeyUuid"] = json!(user.sign_in.as_ref().map(|s| s.sk_id.clone()));
-            v["me"] = p;
-        }
+    if has("me")
+        && let Some(user) = account.users.get(me)
+    {
+        let mut p = views::person(&account, user);
+        p["keysets"] = json!([user.keyset]);
+        p["memberships"] = account
+            .groups_of(me)
+            .iter()
+            .map(|g| views::membership(g, me, true))
+            .collect();
+        p["accountKeyFormat"] = json!(user.sign_in.as_ref().map(|s| s.sk_format.clone()));
+        p["accountKeyUuid"] = json!(user.sign_in.as_ref().map(|s| s.sk_id.clone()));
+        v["me"] = p;
     }
     if has("users") {
         v["users"] = visible_users(&account, me)
@@ -513,10 +513,11 @@ fn checked_access(
         .get("encVaultKey")
         .and_then(|e| Envelope::from_json(e).ok())
         .ok_or_else(Reply::bad_request)?;
-    if let Some(v) = record.get("vaultUuid").and_then(Value::as_str) {
-        if !v.is_empty() && v != vault.uuid {
-            return Err(Reply::invalid("The access record names another vault."));
-        }
+    if let Some(v) = record.get("vaultUuid").and_then(Value::as_str)
+        && !v.is_empty()
+        && v != vault.uuid
+    {
+        return Err(Reply::invalid("The access record names another vault."));
     }
     let (is_group, opens) = match kind {
         "user" => {
