@@ -95,7 +95,7 @@ impl<T: AccessRecord + ?Sized> AccessRecord for &T {
 }
 
 /// A group's grant on a vault.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct GroupGrant {
     /// The group.
     pub group: GroupId,

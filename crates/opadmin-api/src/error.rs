@@ -42,6 +42,14 @@ pub enum ApiError {
     )]
     Authentication,
 
+    /// The server says the signing-in user's Secret Key is not the one given: its id (the six
+    /// characters after `A3-`) or format differs. Deliberately says nothing more.
+    #[error(
+        "sign-in failed: the Secret Key does not belong to this account. Copy the Secret Key again \
+         from the user's Emergency Kit (it starts with A3-) and check the sign-in address"
+    )]
+    WrongSecretKey,
+
     /// The account requires a second factor and none was configured.
     #[error(
         "the account requires a second factor (offered: {}); configure a TOTP secret or supply a \

@@ -1,6 +1,20 @@
 //! `opadmin-api`: the typed 1Password b5 API.
 //!
-//! This crate holds the parts of the API that need no network:
+//! Signing in and calling the account:
+//!
+//! * [`auth`]: [`auth::Credentials`], [`auth::SignInOptions`] (SRP v1/v2, device uuid, TOTP
+//!   secret, code callback, remember-this-device token) and [`auth::sign_in`], which returns a
+//!   [`auth::SignedIn`]: the signed-in [`Client`], the user's
+//!   [`Keyring`](opadmin_crypto::keyset::Keyring), account, user and device uuids, and any new
+//!   remember-this-device token.
+//! * [`Client`] methods, one module per resource: [`account`], [`users`], [`groups`],
+//!   [`vaults`], [`invites`], [`people`], [`reports`]; session upkeep in [`client`].
+//!   Listings return lazy [`Pages`].
+//! * [`transport`]: the one HTTP client factory, headers, session encryption and request MAC,
+//!   bounded retries with jitter, and the transparent sign-in again on session expiry;
+//!   [`endpoints`]: every endpoint, and which calls are idempotent.
+//!
+//! And the parts that need no network:
 //!
 //! * [`models`]: serde wire models of every object a client sends or reads (PROTOCOL.md
 //!   sections 3 and 4), one module per area (`auth`, `account`, `user`, `group`, `vault`,
@@ -14,8 +28,31 @@
 //! * [`error`]: the error taxonomy ([`ApiError`]) and the mapping of server error answers to it
 //!   ([`ApiError::from_response`]).
 //!
-//! The transport (HTTP, session encryption, MAC, retries), sign-in and one module per resource
-//! are added beside these as further modules.
+//! ```no_run
+//! use opadmin_api::auth::{sign_in, Credentials, SignInOptions};
+//! use opadmin_api::users::UserFilter;
+//! use opadmin_api::types::UserState;
+//!
+//! # async fn demo() -> opadmin_api::Result<()> {
+//! let credentials = Credentials::parse(
+//!     "my.1password.com", "admin@example.com", "account password",
+//!     "A3-ASWWYB-798JRY-LJVD4-23DC2-86TVM-H43EB",
+//! )?;
+//! let signed_in = sign_in(credentials, SignInOptions::default()).await?;
+//! let client = &signed_in.client;
+//! let suspended = client
+//!     .users(&UserFilter::new().states([UserState::Suspended]))
+//!     .collect_all()
+//!     .await?;
+//! client.reactivate_people(&suspended.iter().map(|u| u.uuid.clone()).collect::<Vec<_>>()).await?;
+//! for vault in client.vaults().collect_all().await? {
+//!     println!("{} {:?}", vault.uuid, vault.combined_access.map(|a| a.acl));
+//! }
+//! client.sign_out().await?;
+//! # Ok(()) }
+//! ```
+//!
+//! The access rules alone:
 //!
 //! ```
 //! use opadmin_api::access::{plan_grant, Accessor, GrantPlan};
@@ -38,8 +75,22 @@
 #![warn(missing_docs)]
 
 pub mod access;
+pub mod account;
+pub mod auth;
+pub mod client;
+pub mod endpoints;
 pub mod error;
+pub mod groups;
+pub mod invites;
 pub mod models;
+pub mod pages;
+pub mod people;
+pub mod reports;
+pub mod transport;
 pub mod types;
+pub mod users;
+pub mod vaults;
 
+pub use client::Client;
 pub use error::{ApiError, Result};
+pub use pages::Pages;

@@ -1,0 +1,948 @@
+//! The transport: one HTTP client per sign-in address, the b5 headers, session encryption and
+//! the request MAC, retries, and the transparent sign-in again when a session expires.
+//!
+//! What every request gets (PROTOCOL.md 3.1, 3.5):
+//!
+//! * `X-AgileBits-Client` ([`TransportConfig::client`], default [`DEFAULT_CLIENT`]);
+//! * `X-AgileBits-Session-ID` once a session exists;
+//! * once the session key exists: `X-AgileBits-MAC` (request ids start at 1 after each
+//!   sign-in and grow by one per signed request, atomically, so concurrent calls work; the MAC
+//!   covers the host without its port), and the body is sent as an encrypted envelope (session
+//!   key, `kid` = session id).
+//!
+//! Answers that are envelopes are decrypted; other answers are read as plain JSON (the
+//! vault-access writes answer plain `{"success":1}`). An answer that claims to be an envelope
+//! but does not open with the session key, or names another key, is
+//! [`ApiError::Tampered`]: never retried, nothing of it used. Error answers map through
+//! [`ApiError::from_response`].
+//!
+//! Retries ([`RetryPolicy`]): bounded by attempts (including the first) and total time, with
+//! jitter, for 429 (waiting `X-Rate-Limit-Retry-In` seconds, capped), 502/503/504, connection
+//! errors and timeouts. A call is repeated only when its [`Endpoint`](crate::endpoints::Endpoint)
+//! is idempotent, or when it certainly was not applied (no connection could be made, or the
+//! server answered 429). A POST or PATCH that may have been applied (a timeout after sending, a
+//! 5xx) is never repeated.
+//!
+//! Session expiry: a 401 / error 102 on a MAC-signed call whose endpoint allows it makes the
+//! transport sign in again once (with what the sign-in left it, see
+//! [`auth::sign_in`](crate::auth::sign_in)) and send the call once more; a second expiry is
+//! returned as [`ApiError::SessionExpired`]. Concurrent calls that expire together share one
+//! sign-in.
+//!
+//! Every call runs in a `tracing` span `b5.request` with the method, the path (without the
+//! query), the attempt and the HTTP status; bodies, keys and headers are never logged.
+
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use opadmin_crypto::envelope::{Envelope, SymmetricKey};
+use opadmin_crypto::mac::{HEADER as MAC_HEADER, MacKey};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use tracing::Instrument;
+use url::{Host, Url};
+
+use crate::endpoints::{Endpoint, encode_into};
+use crate::error::{ApiError, Result};
+use crate::models::ServerErrorBody;
+
+/// The default `X-AgileBits-Client` value, `name/version` (the device registered at sign-in
+/// takes its client name and version from it). The one place this value is written.
+pub const DEFAULT_CLIENT: &str = "opadmin/0100";
+
+/// Header naming the client.
+pub const CLIENT_HEADER: &str = "X-AgileBits-Client";
+/// Header carrying the session id.
+pub const SESSION_HEADER: &str = "X-AgileBits-Session-ID";
+/// Header of a 429 answer: seconds to wait.
+pub const RETRY_IN_HEADER: &str = "X-Rate-Limit-Retry-In";
+
+/// Splits a client descriptor `name/version` into its parts (`("opadmin", "0100")`). A
+/// descriptor without `/` is all name, with an empty version.
+pub fn client_parts(client: &str) -> (&str, &str) {
+    client.rsplit_once('/').unwrap_or((client, ""))
+}
+
+/// When and how often failed calls are sent again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RetryPolicy {
+    /// Attempts in all, the first included (1 = never retry). Default 4.
+    pub max_attempts: u32,
+    /// No retry starts later than this after the first attempt. Default 60 s.
+    pub max_elapsed: Duration,
+    /// Back-off before the second attempt; doubled for each further one, with jitter.
+    /// Default 250 ms.
+    pub initial_backoff: Duration,
+    /// Longest back-off between attempts (before jitter). Default 8 s.
+    pub max_backoff: Duration,
+    /// Longest wait honoured for `X-Rate-Limit-Retry-In`. Default 60 s.
+    pub max_rate_limit_wait: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            max_attempts: 4,
+            max_elapsed: Duration::from_secs(60),
+            initial_backoff: Duration::from_millis(250),
+            max_backoff: Duration::from_secs(8),
+            max_rate_limit_wait: Duration::from_secs(60),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// Never retry.
+    pub fn never() -> Self {
+        Self {
+            max_attempts: 1,
+            ..Self::default()
+        }
+    }
+
+    /// Sets the number of attempts (the first included; at least 1).
+    pub fn with_max_attempts(mut self, attempts: u32) -> Self {
+        self.max_attempts = attempts.max(1);
+        self
+    }
+
+    /// Sets the total time after which no retry starts.
+    pub fn with_max_elapsed(mut self, elapsed: Duration) -> Self {
+        self.max_elapsed = elapsed;
+        self
+    }
+
+    /// Sets the first back-off and the longest one.
+    pub fn with_backoff(mut self, initial: Duration, max: Duration) -> Self {
+        self.initial_backoff = initial;
+        self.max_backoff = max.max(initial);
+        self
+    }
+
+    /// Sets the longest `X-Rate-Limit-Retry-In` wait honoured.
+    pub fn with_max_rate_limit_wait(mut self, wait: Duration) -> Self {
+        self.max_rate_limit_wait = wait;
+        self
+    }
+
+    /// The back-off before attempt `attempt + 1`: exponential, capped, with "equal jitter"
+    /// (half fixed, half random).
+    fn backoff(&self, attempt: u32) -> Duration {
+        let factor = 1u32 << attempt.saturating_sub(1).min(16);
+        let base = self
+            .initial_backoff
+            .saturating_mul(factor)
+            .min(self.max_backoff);
+        let half = base / 2;
+        half + jitter(half)
+    }
+}
+
+fn jitter(up_to: Duration) -> Duration {
+    let millis = u64::try_from(up_to.as_millis()).unwrap_or(u64::MAX);
+    Duration::from_millis(fastrand::u64(0..=millis))
+}
+
+/// How the transport talks to the server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TransportConfig {
+    /// The `X-AgileBits-Client` value, `name/version`. Default [`DEFAULT_CLIENT`].
+    pub client: String,
+    /// The `User-Agent` value. Default `opadmin/<crate version>`.
+    pub user_agent: String,
+    /// Time limit of one attempt, from sending to the whole answer read. Default 30 s.
+    pub timeout: Duration,
+    /// Time limit to open a connection. Default 10 s.
+    pub connect_timeout: Duration,
+    /// Retries.
+    pub retry: RetryPolicy,
+    /// Allow `http://` to a host that is not loopback. Off by default: the session is encrypted
+    /// end to end, but the Secret Key id, email and SRP values would travel in clear.
+    pub allow_insecure_http: bool,
+}
+
+impl Default for TransportConfig {
+    fn default() -> Self {
+        Self {
+            client: DEFAULT_CLIENT.to_owned(),
+            user_agent: format!("opadmin/{}", env!("CARGO_PKG_VERSION")),
+            timeout: Duration::from_secs(30),
+            connect_timeout: Duration::from_secs(10),
+            retry: RetryPolicy::default(),
+            allow_insecure_http: false,
+        }
+    }
+}
+
+impl TransportConfig {
+    /// Sets the `X-AgileBits-Client` value (`name/version`).
+    pub fn with_client(mut self, client: impl Into<String>) -> Self {
+        self.client = client.into();
+        self
+    }
+
+    /// Sets the `User-Agent` value.
+    pub fn with_user_agent(mut self, user_agent: impl Into<String>) -> Self {
+        self.user_agent = user_agent.into();
+        self
+    }
+
+    /// Sets the time limit of one attempt.
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Sets the time limit to open a connection.
+    pub fn with_connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Sets the retry policy.
+    pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// Allows plain `http://` to hosts that are not loopback (testing set-ups only).
+    pub fn with_insecure_http(mut self, allow: bool) -> Self {
+        self.allow_insecure_http = allow;
+        self
+    }
+}
+
+/// Parses a sign-in address into the base URL of the API.
+///
+/// Accepted: `my.1password.com` (HTTPS is assumed), `https://example.1password.eu`,
+/// `http://127.0.0.1:8080` and other loopback addresses (`127.0.0.0/8`, `::1`, `localhost`).
+/// Plain `http://` to any other host needs `allow_insecure_http`. A path, if given, is dropped.
+pub fn parse_address(address: &str, allow_insecure_http: bool) -> Result<Url> {
+    let trimmed = address.trim();
+    if trimmed.is_empty() {
+        return Err(ApiError::InvalidInput(
+            "the sign-in address is empty; give the account's address, e.g. my.1password.com"
+                .to_owned(),
+        ));
+    }
+    let with_scheme = if trimmed.contains("://") {
+        trimmed.to_owned()
+    } else {
+        format!("https://{trimmed}")
+    };
+    let mut url = Url::parse(&with_scheme).map_err(|e| {
+        ApiError::InvalidInput(format!(
+            "the sign-in address {trimmed:?} is not an address ({e}); give e.g. my.1password.com"
+        ))
+    })?;
+    if url.host().is_none() {
+        return Err(ApiError::InvalidInput(format!(
+            "the sign-in address {trimmed:?} has no host name; give e.g. my.1password.com"
+        )));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(ApiError::InvalidInput(
+            "the sign-in address must not carry a user name or password".to_owned(),
+        ));
+    }
+    match url.scheme() {
+        "https" => {}
+        "http" if is_loopback(&url) || allow_insecure_http => {}
+        "http" => {
+            return Err(ApiError::InvalidInput(format!(
+                "refusing plain http to {trimmed:?}: use https, or a loopback address for a local \
+                 emulator, or allow insecure http explicitly for a test set-up"
+            )));
+        }
+        other => {
+            return Err(ApiError::InvalidInput(format!(
+                "the sign-in address uses the scheme {other:?}; use https"
+            )));
+        }
+    }
+    url.set_path("/");
+    url.set_query(None);
+    url.set_fragment(None);
+    Ok(url)
+}
+
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(Host::Domain(d)) => {
+            d.eq_ignore_ascii_case("localhost") || d.to_ascii_lowercase().ends_with(".localhost")
+        }
+        Some(Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+/// One call to send: an endpoint, its filled path and query, and an optional JSON body.
+///
+/// `Debug` shows the endpoint and path only, never the body.
+#[derive(Clone)]
+pub struct Request {
+    endpoint: Endpoint,
+    path: String,
+    query: String,
+    body: Option<Value>,
+}
+
+impl Request {
+    /// A call to `endpoint` with its path parameters (see
+    /// [`Endpoint::path_with`](crate::endpoints::Endpoint::path_with)).
+    pub fn new(endpoint: Endpoint, args: &[&str]) -> Self {
+        Self {
+            path: endpoint.path_with(args),
+            endpoint,
+            query: String::new(),
+            body: None,
+        }
+    }
+
+    /// Adds a query parameter. The value is percent-encoded except for commas, which separate
+    /// list elements (`attrs=me,users`).
+    pub fn query(mut self, key: &str, value: &str) -> Self {
+        if !self.query.is_empty() {
+            self.query.push('&');
+        }
+        encode_into(&mut self.query, key, false);
+        self.query.push('=');
+        encode_into(&mut self.query, value, true);
+        self
+    }
+
+    /// Sets the JSON body (encrypted on the wire once a session key exists).
+    pub fn body<T: Serialize + ?Sized>(mut self, body: &T) -> Result<Self> {
+        let value = serde_json::to_value(body).map_err(|e| {
+            ApiError::InvalidInput(format!(
+                "could not encode the body of {}: {e}",
+                self.endpoint.name
+            ))
+        })?;
+        self.body = Some(value);
+        Ok(self)
+    }
+
+    /// The endpoint.
+    pub fn endpoint(&self) -> &Endpoint {
+        &self.endpoint
+    }
+
+    /// The path and query as sent, e.g. `/api/v1/account?attrs=me,users`.
+    pub fn path_and_query(&self) -> String {
+        if self.query.is_empty() {
+            self.path.clone()
+        } else {
+            format!("{}?{}", self.path, self.query)
+        }
+    }
+}
+
+impl fmt::Debug for Request {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Request")
+            .field("endpoint", &self.endpoint.name)
+            .field("method", &self.endpoint.method)
+            .field("path", &self.path)
+            .field("has_body", &self.body.is_some())
+            .finish()
+    }
+}
+
+/// A session: its id, and once SRP is done its key, MAC key and request counter.
+pub(crate) struct Session {
+    id: String,
+    key: Option<SymmetricKey>,
+    mac: Option<MacKey>,
+    next_request_id: AtomicU64,
+}
+
+impl Session {
+    /// A session that has an id and no key yet (between `auth/start` and the SRP exchange).
+    pub(crate) fn started(id: impl Into<String>) -> Self {
+        Self {
+            id: id.into(),
+            key: None,
+            mac: None,
+            next_request_id: AtomicU64::new(1),
+        }
+    }
+
+    /// A session with its key (`kid` = session id); the request counter starts at 1.
+    pub(crate) fn with_key(id: impl Into<String>, key: &[u8; 32]) -> Self {
+        let id = id.into();
+        Self {
+            key: Some(SymmetricKey::new(id.clone(), *key)),
+            mac: Some(MacKey::derive(key)),
+            id,
+            next_request_id: AtomicU64::new(1),
+        }
+    }
+
+    pub(crate) fn id(&self) -> &str {
+        &self.id
+    }
+
+    fn is_signed(&self) -> bool {
+        self.key.is_some()
+    }
+
+    fn next_request_id(&self) -> u64 {
+        self.next_request_id.fetch_add(1, Ordering::SeqCst)
+    }
+}
+
+impl fmt::Debug for Session {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Session")
+            .field("id", &self.id)
+            .field("key", &self.key.as_ref().map(|_| "<redacted>"))
+            .field(
+                "next_request_id",
+                &self.next_request_id.load(Ordering::SeqCst),
+            )
+            .finish()
+    }
+}
+
+/// What the transport calls to sign in again after a session expired.
+#[async_trait]
+pub(crate) trait Reauthenticate: Send + Sync {
+    /// Runs the sign-in again and returns the new session (not yet installed).
+    async fn reauthenticate(&self, transport: &Transport) -> Result<Arc<Session>>;
+}
+
+struct Current {
+    session: Arc<Session>,
+    generation: u64,
+}
+
+struct Inner {
+    http: reqwest::Client,
+    base: Url,
+    config: TransportConfig,
+    current: RwLock<Option<Current>>,
+    generation: AtomicU64,
+    reauth: RwLock<Option<Arc<dyn Reauthenticate>>>,
+    reauth_lock: tokio::sync::Mutex<()>,
+}
+
+/// The HTTP side of a 1Password account: base address, HTTP client, session state. Cheap to
+/// clone (shared).
+#[derive(Clone)]
+pub struct Transport {
+    inner: Arc<Inner>,
+}
+
+impl fmt::Debug for Transport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let session = self.current().map(|(s, _)| s);
+        f.debug_struct("Transport")
+            .field("base", &self.inner.base.as_str())
+            .field("session", &session)
+            .field("client", &self.inner.config.client)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Whether a failed attempt may have had its effect on the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Applied {
+    No,
+    Maybe,
+}
+
+struct Failure {
+    error: ApiError,
+    applied: Applied,
+}
+
+impl Failure {
+    fn new(error: ApiError, applied: Applied) -> Self {
+        Self { error, applied }
+    }
+}
+
+impl Transport {
+    /// The one HTTP client factory: a transport for a sign-in address (see [`parse_address`]),
+    /// with rustls (aws-lc-rs), no redirects, HTTPS only unless the address is plain `http` to
+    /// loopback or insecure http is allowed.
+    pub fn new(address: &str, config: TransportConfig) -> Result<Self> {
+        let base = parse_address(address, config.allow_insecure_http)?;
+        let mut headers = reqwest::header::HeaderMap::new();
+        let client_value = reqwest::header::HeaderValue::from_str(&config.client).map_err(|_| {
+            ApiError::InvalidInput(format!(
+                "the client descriptor {:?} is not a valid header value; use name/version in ASCII",
+                config.client
+            ))
+        })?;
+        headers.insert(CLIENT_HEADER, client_value);
+        let http = reqwest::Client::builder()
+            .tls_backend_rustls()
+            .https_only(base.scheme() == "https")
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(config.user_agent.clone())
+            .default_headers(headers)
+            .timeout(config.timeout)
+            .connect_timeout(config.connect_timeout)
+            .build()
+            .map_err(|e| ApiError::Transport(format!("could not set up the HTTP client ({e})")))?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                http,
+                base,
+                config,
+                current: RwLock::new(None),
+                generation: AtomicU64::new(0),
+                reauth: RwLock::new(None),
+                reauth_lock: tokio::sync::Mutex::new(()),
+            }),
+        })
+    }
+
+    /// The API's base URL (`https://my.1password.com/`).
+    pub fn base_url(&self) -> &Url {
+        &self.inner.base
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &TransportConfig {
+        &self.inner.config
+    }
+
+    /// The current session's id, when signed in.
+    pub fn session_id(&self) -> Option<String> {
+        self.current().map(|(s, _)| s.id().to_owned())
+    }
+
+    /// Forgets the session and the means to sign in again (after sign-out).
+    pub fn clear_session(&self) {
+        if let Ok(mut current) = self.inner.current.write() {
+            *current = None;
+        }
+        if let Ok(mut reauth) = self.inner.reauth.write() {
+            *reauth = None;
+        }
+    }
+
+    fn current(&self) -> Option<(Arc<Session>, u64)> {
+        self.inner
+            .current
+            .read()
+            .ok()
+            .and_then(|c| c.as_ref().map(|c| (c.session.clone(), c.generation)))
+    }
+
+    /// Makes `session` the one every call uses.
+    pub(crate) fn install_session(&self, session: Arc<Session>) {
+        let generation = self.inner.generation.fetch_add(1, Ordering::SeqCst) + 1;
+        if let Ok(mut current) = self.inner.current.write() {
+            *current = Some(Current {
+                session,
+                generation,
+            });
+        }
+    }
+
+    /// Sets what signs in again after a session expired.
+    pub(crate) fn set_reauthenticator(&self, reauth: Arc<dyn Reauthenticate>) {
+        if let Ok(mut slot) = self.inner.reauth.write() {
+            *slot = Some(reauth);
+        }
+    }
+
+    /// Sends a call with the current session, retrying as the policy and the endpoint allow and
+    /// signing in again once if the session expired. Returns the (decrypted) JSON answer;
+    /// `Value::Null` for an empty body.
+    pub async fn send(&self, request: Request) -> Result<Value> {
+        let current = self.current();
+        let session = current.as_ref().map(|(s, _)| s.clone());
+        let result = self.send_with_session(&request, session.as_ref()).await;
+        match result {
+            Err(ApiError::SessionExpired)
+                if request.endpoint.reauthenticate
+                    && session.as_ref().is_some_and(|s| s.is_signed()) =>
+            {
+                let seen = current.map(|(_, g)| g).unwrap_or_default();
+                self.reauthenticate(seen).await?;
+                let session = self.current().map(|(s, _)| s);
+                self.send_with_session(&request, session.as_ref()).await
+            }
+            other => other,
+        }
+    }
+
+    /// Like [`send`](Self::send), reading the answer as `T`.
+    pub async fn send_json<T: DeserializeOwned>(&self, request: Request) -> Result<T> {
+        let name = request.endpoint.name;
+        let value = self.send(request).await?;
+        from_answer(name, value)
+    }
+
+    async fn reauthenticate(&self, seen_generation: u64) -> Result<()> {
+        let reauth = self
+            .inner
+            .reauth
+            .read()
+            .ok()
+            .and_then(|r| r.clone())
+            .ok_or(ApiError::SessionExpired)?;
+        let _guard = self.inner.reauth_lock.lock().await;
+        if self.current().map(|(_, g)| g) != Some(seen_generation) {
+            // Another call signed in again while this one waited.
+            return Ok(());
+        }
+        tracing::info!("the 1Password session expired; signing in again");
+        let session = reauth.reauthenticate(self).await?;
+        self.install_session(session);
+        Ok(())
+    }
+
+    /// Sends with an explicit session (or none), with retries and without re-sign-in: the
+    /// sign-in flow uses this while it builds its session.
+    pub(crate) async fn send_with_session(
+        &self,
+        request: &Request,
+        session: Option<&Arc<Session>>,
+    ) -> Result<Value> {
+        let policy = &self.inner.config.retry;
+        let started = Instant::now();
+        let mut attempt: u32 = 1;
+        loop {
+            let span = tracing::info_span!(
+                "b5.request",
+                method = %request.endpoint.method,
+                path = %request.path,
+                attempt,
+                status = tracing::field::Empty,
+            );
+            let failure = match self
+                .attempt(request, session.map(Arc::as_ref))
+                .instrument(span)
+                .await
+            {
+                Ok(value) => return Ok(value),
+                Err(failure) => failure,
+            };
+            let Some(delay) = self.retry_delay(request, &failure, attempt) else {
+                return Err(failure.error);
+            };
+            if attempt >= policy.max_attempts || started.elapsed() + delay > policy.max_elapsed {
+                return Err(failure.error);
+            }
+            tracing::debug!(
+                endpoint = request.endpoint.name,
+                attempt,
+                delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
+                "retrying after a transient failure"
+            );
+            tokio::time::sleep(delay).await;
+            attempt += 1;
+        }
+    }
+
+    /// The wait before the next attempt, or `None` when the failure must not be retried.
+    fn retry_delay(&self, request: &Request, failure: &Failure, attempt: u32) -> Option<Duration> {
+        let policy = &self.inner.config.retry;
+        let transient = match &failure.error {
+            ApiError::RateLimited { retry_after } => {
+                // The server refused the call before acting on it: safe for any method.
+                let wait = retry_after
+                    .unwrap_or_else(|| policy.backoff(attempt))
+                    .min(policy.max_rate_limit_wait);
+                return Some(wait + jitter(Duration::from_millis(100)));
+            }
+            ApiError::Server { status, .. } => matches!(status, 502..=504),
+            ApiError::Transport(_) | ApiError::Timeout => true,
+            _ => false,
+        };
+        let safe = request.endpoint.idempotent || failure.applied == Applied::No;
+        (transient && safe).then(|| policy.backoff(attempt))
+    }
+
+    /// One attempt: sign, encrypt, send, read, decrypt.
+    async fn attempt(
+        &self,
+        request: &Request,
+        session: Option<&Session>,
+    ) -> std::result::Result<Value, Failure> {
+        let endpoint = &request.endpoint;
+        let url = self
+            .inner
+            .base
+            .join(&request.path_and_query())
+            .map_err(|e| {
+                Failure::new(
+                    ApiError::InvalidInput(format!(
+                        "could not build the URL of {}: {e}",
+                        endpoint.name
+                    )),
+                    Applied::No,
+                )
+            })?;
+        let mut builder = self
+            .inner
+            .http
+            .request(endpoint.method.to_reqwest(), url.clone());
+        let signing = session.and_then(|s| s.key.as_ref().zip(s.mac.as_ref()).map(|k| (s, k)));
+        if let Some(session) = session {
+            builder = builder.header(SESSION_HEADER, session.id.as_str());
+        }
+        if let Some((session, (_, mac))) = signing {
+            let request_id = session.next_request_id();
+            let header = mac
+                .sign(
+                    &session.id,
+                    endpoint.method.as_str(),
+                    url.as_str(),
+                    request_id,
+                )
+                .map_err(|e| Failure::new(ApiError::Crypto(e), Applied::No))?;
+            builder = builder.header(MAC_HEADER, header);
+        }
+        if let Some(body) = &request.body {
+            builder = match signing {
+                Some((_, (key, _))) => builder.json(&key.encrypt_json(body)),
+                None => builder.json(body),
+            };
+        }
+
+        let response = builder.send().await.map_err(classify_send_error)?;
+        let status = response.status().as_u16();
+        tracing::Span::current().record("status", status);
+        let retry_in = response
+            .headers()
+            .get(RETRY_IN_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<f64>().ok())
+            .filter(|s| s.is_finite() && *s >= 0.0)
+            .map(|s| Duration::from_secs_f64(s.min(86_400.0)));
+        let bytes = response.bytes().await.map_err(|e| {
+            if e.is_timeout() {
+                Failure::new(ApiError::Timeout, Applied::Maybe)
+            } else {
+                Failure::new(
+                    ApiError::Transport(describe_reqwest_error(&e)),
+                    Applied::Maybe,
+                )
+            }
+        })?;
+        let success = (200..300).contains(&status);
+        let applied = if status == 429 || (400..500).contains(&status) {
+            Applied::No
+        } else {
+            Applied::Maybe
+        };
+
+        let parsed: Option<Value> = if bytes.iter().all(u8::is_ascii_whitespace) {
+            Some(Value::Null)
+        } else {
+            serde_json::from_slice(&bytes).ok()
+        };
+        let value = match parsed {
+            Some(value) if Envelope::is_envelope(&value) => self
+                .open(endpoint, &value, session)
+                .map_err(|e| Failure::new(e, Applied::Maybe))?,
+            Some(value) => value,
+            None if success => {
+                return Err(Failure::new(
+                    ApiError::Protocol(format!(
+                        "the answer to {} (HTTP {status}) is not JSON",
+                        endpoint.name
+                    )),
+                    Applied::Maybe,
+                ));
+            }
+            None => Value::Null,
+        };
+
+        if success {
+            if value.get("errorCode").is_some() {
+                let body: ServerErrorBody = serde_json::from_value(value).unwrap_or_default();
+                return Err(Failure::new(
+                    ApiError::from_error_body(status, &body),
+                    Applied::Maybe,
+                ));
+            }
+            return Ok(value);
+        }
+        let body: ServerErrorBody = serde_json::from_value(value).unwrap_or_default();
+        let error = ApiError::from_error_body(status, &body).with_retry_after(retry_in);
+        tracing::debug!(
+            endpoint = endpoint.name,
+            status,
+            error_code = body.error_code,
+            "the server answered with an error"
+        );
+        Err(Failure::new(error, applied))
+    }
+
+    /// Opens an encrypted answer with the session key; any failure is tampering.
+    fn open(&self, endpoint: &Endpoint, value: &Value, session: Option<&Session>) -> Result<Value> {
+        let name = endpoint.name;
+        let Some((session, key)) = session.and_then(|s| s.key.as_ref().map(|k| (s, k))) else {
+            return Err(ApiError::Tampered(format!(
+                "the answer to {name} is encrypted, but no session key exists yet"
+            )));
+        };
+        let envelope = Envelope::from_json(value).map_err(|_| {
+            ApiError::Tampered(format!("the encrypted answer to {name} is malformed"))
+        })?;
+        if envelope.kid != session.id {
+            return Err(ApiError::Tampered(format!(
+                "the answer to {name} is encrypted with a key other than this session's"
+            )));
+        }
+        let plaintext = key.decrypt(&envelope).map_err(|_| {
+            ApiError::Tampered(format!(
+                "the encrypted answer to {name} did not decrypt with the session key"
+            ))
+        })?;
+        serde_json::from_slice(&plaintext)
+            .map_err(|_| ApiError::Protocol(format!("the decrypted answer to {name} is not JSON")))
+    }
+}
+
+fn classify_send_error(error: reqwest::Error) -> Failure {
+    if error.is_connect() {
+        // Nothing reached the server.
+        Failure::new(
+            ApiError::Transport(describe_reqwest_error(&error)),
+            Applied::No,
+        )
+    } else if error.is_timeout() {
+        Failure::new(ApiError::Timeout, Applied::Maybe)
+    } else if error.is_builder() {
+        Failure::new(
+            ApiError::InvalidInput(describe_reqwest_error(&error)),
+            Applied::No,
+        )
+    } else {
+        Failure::new(
+            ApiError::Transport(describe_reqwest_error(&error)),
+            Applied::Maybe,
+        )
+    }
+}
+
+/// A reqwest error as text, without its URL, with its causes.
+fn describe_reqwest_error(error: &reqwest::Error) -> String {
+    use std::error::Error as _;
+    let mut text = if error.is_connect() {
+        "connection failed".to_owned()
+    } else if error.is_request() {
+        "request failed".to_owned()
+    } else if error.is_body() || error.is_decode() {
+        "reading the answer failed".to_owned()
+    } else {
+        "HTTP error".to_owned()
+    };
+    let mut source = error.source();
+    let mut depth = 0;
+    while let Some(cause) = source {
+        if depth >= 4 {
+            break;
+        }
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+        depth += 1;
+    }
+    text
+}
+
+/// Reads a JSON answer as `T`; a mismatch is a protocol error naming the endpoint (and serde's
+/// message only when it quotes no value from the answer).
+pub(crate) fn from_answer<T: DeserializeOwned>(endpoint: &str, value: Value) -> Result<T> {
+    serde_json::from_value(value).map_err(|e| {
+        let detail = e.to_string();
+        let detail = if detail.contains('"') {
+            "a field has an unexpected value".to_owned()
+        } else {
+            detail
+        };
+        ApiError::Protocol(format!(
+            "the answer to {endpoint} does not have the expected shape ({detail})"
+        ))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses() {
+        let u = parse_address("my.1password.com", false).unwrap();
+        assert_eq!(u.as_str(), "https://my.1password.com/");
+        let u = parse_address(" https://acme.1password.eu/signin?x=1 ", false).unwrap();
+        assert_eq!(u.as_str(), "https://acme.1password.eu/");
+        for ok in [
+            "http://127.0.0.1:8080",
+            "http://127.1.2.3",
+            "http://[::1]:99",
+            "http://localhost:3000/",
+        ] {
+            assert!(parse_address(ok, false).is_ok(), "{ok}");
+        }
+        for bad in [
+            "",
+            "http://my.1password.com",
+            "ftp://x",
+            "https://user:pw@my.1password.com",
+            "http://10.0.0.1",
+        ] {
+            assert!(
+                matches!(parse_address(bad, false), Err(ApiError::InvalidInput(_))),
+                "{bad}"
+            );
+        }
+        assert!(parse_address("http://10.0.0.1", true).is_ok());
+    }
+
+    #[test]
+    fn client_descriptor() {
+        assert_eq!(client_parts(DEFAULT_CLIENT), ("opadmin", "0100"));
+        assert_eq!(client_parts("x"), ("x", ""));
+        assert_eq!(
+            client_parts("1Password SDK/0050002"),
+            ("1Password SDK", "0050002")
+        );
+    }
+
+    #[test]
+    fn queries_keep_commas() {
+        let r = Request::new(crate::endpoints::USERS, &[])
+            .query("emails", "a@b.com,c+d@e.com")
+            .query("states", "A,S");
+        assert_eq!(
+            r.path_and_query(),
+            "/api/v3/users?emails=a%40b.com,c%2Bd%40e.com&states=A,S"
+        );
+    }
+
+    #[test]
+    fn backoff_is_bounded() {
+        let p = RetryPolicy::default();
+        for attempt in 1..40 {
+            assert!(p.backoff(attempt) <= p.max_backoff);
+        }
+        assert!(p.backoff(1) >= p.initial_backoff / 2);
+    }
+
+    #[test]
+    fn request_counter_starts_at_one() {
+        let s = Session::with_key("SESSION", &[7u8; 32]);
+        assert_eq!(s.next_request_id(), 1);
+        assert_eq!(s.next_request_id(), 2);
+        let shown = format!("{s:?}");
+        assert!(shown.contains("<redacted>"), "{shown}");
+    }
+}
