@@ -389,6 +389,7 @@ impl Maker {
             updated_at: self.now.clone(),
             attr_version: 1,
             members: BTreeMap::new(),
+            recovery_keyset: None,
         }
     }
 
@@ -612,6 +613,16 @@ impl Maker {
             }
         }
         let _ = user_ids;
+
+        // Every group's keyset is also wrapped to the Recovery group (PROTOCOL.md 4.4).
+        let recovery_public = account.groups[&recovery_id].keyset.public_key().clone();
+        for g in account
+            .groups
+            .values_mut()
+            .filter(|g| g.uuid != recovery_id)
+        {
+            g.recovery_keyset = Some(g.keyset.encrypt_for_member(&recovery_public, 1)?);
+        }
 
         // Vaults.
         let owner_uuid = roles

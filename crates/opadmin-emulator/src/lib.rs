@@ -100,6 +100,7 @@ impl Emulator {
             sessions: Mutex::new(HashMap::new()),
             entropy: rng::Entropy::new(seed_entropy),
             requests: AtomicU64::new(0),
+            changes: AtomicU64::new(0),
         });
         let app = Router::new()
             .fallback(server::dispatch)
@@ -214,6 +215,11 @@ impl RunningEmulator {
     /// How many requests the server has received.
     pub fn requests_served(&self) -> u64 {
         self.shared.requests.load(Ordering::Relaxed)
+    }
+
+    /// How many signed requests changed the account (writes answered with success).
+    pub fn changes_applied(&self) -> u64 {
+        self.shared.changes.load(Ordering::Relaxed)
     }
 
     /// Ends every session (clients must sign in again).

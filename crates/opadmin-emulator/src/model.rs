@@ -152,6 +152,9 @@ pub(crate) struct Group {
     pub updated_at: String,
     pub attr_version: u64,
     pub members: BTreeMap<String, Member>,
+    /// This group's keyset wrapped to the Recovery group's keyset, so that members of Recovery
+    /// (owners) can open any group's keys.
+    pub recovery_keyset: Option<KeysetCiphertext>,
 }
 
 #[derive(Clone)]

@@ -82,6 +82,9 @@ pub(crate) fn group(account: &Account, group: &Group, viewer: &str, attrs: &[&st
     if group.members.contains_key(viewer) {
         v["userMembership"] = membership(group, viewer, true);
     }
+    if let Some(recovery) = &group.recovery_keyset {
+        v["recoveryKeyset"] = serde_json::to_value(recovery).unwrap_or(Value::Null);
+    }
     if attrs.contains(&"pubkey") {
         v["pubKey"] = serde_json::to_value(&group.pub_jwk).unwrap_or(Value::Null);
     }

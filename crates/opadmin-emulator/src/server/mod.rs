@@ -29,6 +29,8 @@ pub(crate) struct Shared {
     pub sessions: Mutex<HashMap<String, Session>>,
     pub entropy: Entropy,
     pub requests: AtomicU64,
+    /// Signed requests that changed the account (a write answered 200).
+    pub changes: AtomicU64,
 }
 
 impl Shared {
@@ -293,6 +295,13 @@ fn handle(shared: &Shared, mut req: Req) -> Reply {
         Err(reply) => return reply,
     };
     let reply = route(shared, &req, &session_id, &user, stage);
+    let is_auth = req
+        .segs
+        .get(2)
+        .is_some_and(|s| s == "auth" || s == "session");
+    if req.method != "GET" && reply.status == 200 && !is_auth {
+        shared.changes.fetch_add(1, Ordering::Relaxed);
+    }
     if reply.encrypt && reply.status == 200 {
         let sessions = shared.sessions();
         if let Some(key) = sessions.get(&session_id).and_then(|s| s.key.as_ref()) {

@@ -1,0 +1,147 @@
+//! The `Directory` trait: what a connector programs against, so that it can switch backends or
+//! substitute its own test double.
+//!
+//! ```
+//! use opadmin::{Directory, Result, User, UserRef};
+//!
+//! /// A connector step that works with any backend: suspend everyone who left.
+//! async fn offboard(dir: &dyn Directory, leavers: &[&str]) -> Result<Vec<User>> {
+//!     let mut done = Vec::new();
+//!     for email in leavers {
+//!         done.push(dir.suspend(UserRef::from(*email)).await?);
+//!     }
+//!     Ok(done)
+//! }
+//! ```
+
+use async_trait::async_trait;
+use opadmin_api::types::{GroupId, GroupRole, UserType, VaultId, VaultPermissions};
+
+use crate::admin::Admin;
+use crate::error::Result;
+use crate::model::{
+    GrantOutcome, Group, Invitation, MembershipOutcome, RevokeOutcome, User, UserRef,
+};
+
+/// What a backend can do, so a connector can tell in advance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Capabilities {
+    /// Users carry their last sign-in.
+    pub last_sign_in: bool,
+    /// Vault access can be read and changed.
+    pub vault_access: bool,
+    /// Guests are distinguished and can be invited.
+    pub guests: bool,
+    /// Invited people must be confirmed by an administrator.
+    pub confirmation: bool,
+    /// Groups and memberships can be read and changed.
+    pub groups: bool,
+}
+
+/// The administration operations every backend offers (or refuses with
+/// [`Error::NotSupported`](crate::Error::NotSupported) before sending anything).
+#[async_trait]
+pub trait Directory: Send + Sync {
+    /// What this backend supports.
+    fn capabilities(&self) -> Capabilities;
+    /// Every person visible to the backend's credentials.
+    async fn list_users(&self) -> Result<Vec<User>>;
+    /// A person by email, if present.
+    async fn find_user(&self, email: &str) -> Result<Option<User>>;
+    /// Invites a person.
+    async fn invite(&self, email: &str, name: &str, user_type: UserType) -> Result<Invitation>;
+    /// Confirms a person who accepted an invitation.
+    async fn confirm(&self, user: UserRef) -> Result<()>;
+    /// Suspends a person.
+    async fn suspend(&self, user: UserRef) -> Result<User>;
+    /// Reactivates a suspended person.
+    async fn reactivate(&self, user: UserRef) -> Result<User>;
+    /// Removes a person.
+    async fn remove(&self, user: UserRef) -> Result<User>;
+    /// Every visible group with members.
+    async fn list_groups(&self) -> Result<Vec<Group>>;
+    /// Adds a person to a group.
+    async fn add_to_group(
+        &self,
+        group: &GroupId,
+        user: UserRef,
+        role: GroupRole,
+    ) -> Result<MembershipOutcome>;
+    /// Removes a person from a group.
+    async fn remove_from_group(&self, group: &GroupId, user: UserRef) -> Result<MembershipOutcome>;
+    /// Grants vault access with the group-aware rules.
+    async fn grant_vault_access(
+        &self,
+        vault: &VaultId,
+        user: UserRef,
+        permissions: VaultPermissions,
+    ) -> Result<GrantOutcome>;
+    /// Revokes direct vault access with the group-aware rules.
+    async fn revoke_vault_access(&self, vault: &VaultId, user: UserRef) -> Result<RevokeOutcome>;
+}
+
+#[async_trait]
+impl Directory for Admin {
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            last_sign_in: true,
+            vault_access: true,
+            guests: true,
+            confirmation: true,
+            groups: true,
+        }
+    }
+    async fn list_users(&self) -> Result<Vec<User>> {
+        self.users().await
+    }
+    async fn find_user(&self, email: &str) -> Result<Option<User>> {
+        match self
+            .resolve_user(UserRef::Email(email.trim().to_lowercase()))
+            .await
+        {
+            Ok(u) => Ok(Some(u)),
+            Err(crate::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+    async fn invite(&self, email: &str, name: &str, user_type: UserType) -> Result<Invitation> {
+        Admin::invite(self, email, name, user_type, &[]).await
+    }
+    async fn confirm(&self, user: UserRef) -> Result<()> {
+        Admin::confirm(self, user).await
+    }
+    async fn suspend(&self, user: UserRef) -> Result<User> {
+        Admin::suspend(self, user).await
+    }
+    async fn reactivate(&self, user: UserRef) -> Result<User> {
+        Admin::reactivate(self, user).await
+    }
+    async fn remove(&self, user: UserRef) -> Result<User> {
+        Admin::remove(self, user).await
+    }
+    async fn list_groups(&self) -> Result<Vec<Group>> {
+        self.groups().await
+    }
+    async fn add_to_group(
+        &self,
+        group: &GroupId,
+        user: UserRef,
+        role: GroupRole,
+    ) -> Result<MembershipOutcome> {
+        Admin::add_to_group(self, group, user, role).await
+    }
+    async fn remove_from_group(&self, group: &GroupId, user: UserRef) -> Result<MembershipOutcome> {
+        Admin::remove_from_group(self, group, user).await
+    }
+    async fn grant_vault_access(
+        &self,
+        vault: &VaultId,
+        user: UserRef,
+        permissions: VaultPermissions,
+    ) -> Result<GrantOutcome> {
+        Admin::grant_vault_access(self, vault, user, permissions).await
+    }
+    async fn revoke_vault_access(&self, vault: &VaultId, user: UserRef) -> Result<RevokeOutcome> {
+        Admin::revoke_vault_access(self, vault, user).await
+    }
+}

@@ -1,0 +1,120 @@
+//! The facade's error: what a caller acts on, with a message that says what to do next.
+
+use opadmin_api::ApiError;
+use std::time::Duration;
+
+/// Everything that can go wrong administering an account. No variant carries a secret.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Wrong email, account password or Secret Key (the server does not say which).
+    #[error(
+        "sign-in failed: the email, account password or Secret Key is wrong. Check all three (the Secret Key starts with A3-)"
+    )]
+    BadCredentials,
+    /// The account requires a second factor and none could be given.
+    #[error("this account requires a second factor ({}); configure a TOTP secret or an MFA code callback", methods.join(", "))]
+    MfaRequired {
+        /// Methods the account offers.
+        methods: Vec<String>,
+    },
+    /// Only second factors this SDK cannot perform (Duo, WebAuthn) are offered.
+    #[error("the account offers only second factors this SDK cannot perform ({}); enable TOTP for the integration user, or use the SCIM bridge", offered.join(", "))]
+    MfaUnsupported {
+        /// What the account offers.
+        offered: Vec<String>,
+    },
+    /// The signed-in user is suspended or deleted.
+    #[error(
+        "the integration user is {0}: an owner must reactivate it (or use another administrator)"
+    )]
+    AdminDisabled(&'static str),
+    /// The seed document's error: no Manage Vault permission on that vault.
+    #[error("{}", opadmin_api::error::NO_MANAGE_VAULT_MESSAGE)]
+    NoManageVaultPermission,
+    /// The account is not on 1Password Business (invitations).
+    #[error(
+        "inviting people is available only on 1Password Business; this account is on another plan. Invite people from 1Password's website instead"
+    )]
+    BusinessPlanRequired,
+    /// A person, group, vault or invitation that the signed-in administrator cannot see.
+    #[error(
+        "{what} not found, or not visible to the integration user; check the id or email, and that the integration user has access to it"
+    )]
+    NotFound {
+        /// What was looked for.
+        what: String,
+    },
+    /// The server refused the operation.
+    #[error(
+        "not permitted: {message}. The integration user needs the permission for this action (for example, membership in Administrators or Owners)"
+    )]
+    PermissionDenied {
+        /// The server's words, or ours.
+        message: String,
+    },
+    /// The change does not apply to this person's state or type.
+    #[error("{0}")]
+    InvalidState(String),
+    /// The backend cannot do this at all (for example vault access over SCIM).
+    #[error(
+        "{operation} is not supported by the {backend} backend; use the b5 (Admin) backend for it"
+    )]
+    NotSupported {
+        /// What was asked.
+        operation: &'static str,
+        /// Which backend.
+        backend: &'static str,
+    },
+    /// Arguments that cannot be right (empty permission set, unknown permission name, ...).
+    #[error("invalid input: {0}")]
+    InvalidInput(String),
+    /// Still rate limited after the bounded retries.
+    #[error("1Password is rate limiting these requests{}; wait and try again, or lower the concurrency", retry_after.map(|d| format!(" (asked to wait {}s)", d.as_secs())).unwrap_or_default())]
+    RateLimited {
+        /// How long the server asked to wait.
+        retry_after: Option<Duration>,
+    },
+    /// The network or the server failed (after retries where retrying was safe).
+    #[error("could not reach 1Password: {0}. Check the address and the network, then try again")]
+    Transport(String),
+    /// An answer that was altered or not understood: nothing was applied on our side.
+    #[error(
+        "the server's answer could not be trusted or understood ({0}); nothing was changed on this side. Try again; if it persists, report it"
+    )]
+    Protocol(String),
+}
+
+/// Shorthand.
+pub type Result<T> = std::result::Result<T, Error>;
+
+impl From<ApiError> for Error {
+    fn from(e: ApiError) -> Self {
+        match e {
+            ApiError::Authentication | ApiError::WrongSecretKey => Error::BadCredentials,
+            ApiError::MfaRequired { methods } => Error::MfaRequired { methods },
+            ApiError::MfaUnsupported { offered } => Error::MfaUnsupported { offered },
+            ApiError::UserSuspended | ApiError::AccountSuspended => {
+                Error::AdminDisabled("suspended")
+            }
+            ApiError::UserDeleted => Error::AdminDisabled("deleted"),
+            ApiError::NoManageVaultPermission => Error::NoManageVaultPermission,
+            ApiError::BusinessPlanRequired => Error::BusinessPlanRequired,
+            ApiError::NotFound { what } => Error::NotFound { what },
+            ApiError::PermissionDenied { message, .. } => Error::PermissionDenied { message },
+            ApiError::RateLimited { retry_after } => Error::RateLimited { retry_after },
+            ApiError::Transport(m) => Error::Transport(m),
+            ApiError::Timeout => Error::Transport("the request timed out".into()),
+            ApiError::InvalidInput(m) => Error::InvalidInput(m),
+            ApiError::Tampered(m) | ApiError::Protocol(m) => Error::Protocol(m),
+            ApiError::Crypto(c) => Error::Protocol(c.to_string()),
+            other => Error::Protocol(other.to_string()),
+        }
+    }
+}
+
+impl From<opadmin_crypto::CryptoError> for Error {
+    fn from(e: opadmin_crypto::CryptoError) -> Self {
+        Error::Protocol(e.to_string())
+    }
+}

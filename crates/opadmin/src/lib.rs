@@ -1,0 +1,63 @@
+//! # opadmin
+//!
+//! Administer 1Password accounts from Rust, speaking 1Password's own protocol: sign in as an
+//! administrator (email, account password, Secret Key; TOTP if the account asks), then
+//!
+//! * [`Admin::sync`]: every person with state and last sign-in, every group with members, every
+//!   vault with its name and who has access, directly or through which groups;
+//! * people: [`Admin::invite`] (Business only), [`Admin::confirm`],
+//!   [`Admin::confirm_all_pending`], [`Admin::suspend`], [`Admin::reactivate`], [`Admin::remove`];
+//! * vault access with the group-aware rules: [`Admin::grant_vault_access`] answers
+//!   [`GrantOutcome::Granted`], [`GrantOutcome::AlreadyDirect`] or
+//!   [`GrantOutcome::CoveredByGroups`]; [`Admin::revoke_vault_access`] answers
+//!   [`RevokeOutcome::Revoked`] (with the access that remains through groups) or
+//!   [`RevokeOutcome::NoDirectAccess`]; without Manage Vault, [`Error::NoManageVaultPermission`];
+//! * groups: [`Admin::add_to_group`], [`Admin::remove_from_group`], [`Admin::set_group_role`];
+//! * [`Admin::bulk`] for many targets with bounded concurrency;
+//! * the [`Directory`] trait for connectors that want to swap backends or test doubles.
+//!
+//! ```
+//! # #[tokio::main(flavor = "multi_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # let emulator = opadmin_emulator::Emulator::start(Default::default(),
+//! #     opadmin_emulator::demo_account().iterations(1000)).await?;
+//! # let (address, owner) = (emulator.address(), emulator.owner().clone());
+//! # let (email, password, secret_key) = (owner.email, owner.password, owner.secret_key);
+//! use opadmin::{Admin, GrantOutcome, VaultPermissions};
+//!
+//! let admin = Admin::builder()
+//!     .address(address) // "my.1password.com" for a real account
+//!     .credentials(email, password, secret_key)
+//!     .build()
+//!     .await?;
+//!
+//! let snapshot = admin.sync().await?;
+//! for user in &snapshot.users {
+//!     println!("{:<28} {:<10} {:?}", user.email, user.state, user.last_sign_in);
+//! }
+//!
+//! let vault = snapshot.vault_by_name("Engineering").expect("vault").id.clone();
+//! let outcome = admin.grant_vault_access(&vault, "alice@acme.example", VaultPermissions::RWE).await?;
+//! assert!(matches!(outcome, GrantOutcome::CoveredByGroups { .. })); // Alice is in Engineering
+//! # Ok(()) }
+//! ```
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod admin;
+mod directory;
+mod error;
+mod keys;
+mod model;
+
+pub use admin::{Admin, AdminBuilder, DEFAULT_CONCURRENCY};
+pub use directory::{Capabilities, Directory};
+pub use error::{Error, Result};
+pub use model::{
+    Accessor, AccountInfo, BulkResult, GrantOutcome, Group, GroupGrant, GroupMember, Invitation,
+    MembershipOutcome, RevokeOutcome, Snapshot, User, UserAccess, UserRef, Vault,
+};
+pub use opadmin_api::types::{
+    GroupId, GroupRole, GroupType, Plan, UserId, UserState, UserType, VaultId, VaultPermissions,
+    VaultType,
+};
