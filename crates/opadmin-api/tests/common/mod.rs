@@ -77,27 +77,6 @@ impl AccountData {
         }
     }
 
-    /// The test user of the published fixtures (PROTOCOL.md 5.2): email `username`, password
-    /// `password`, Secret Key `A3-RTN9SA-…`, keysets from `get-keysets-response.json`.
-    pub fn from_fixtures() -> Self {
-        let secret_key = SecretKey::parse("A3-RTN9SA-DY9445Y5FF96X6E7B5GPFA95R9").unwrap();
-        let password = Password::new("password");
-        let srp_params = KdfParams::generate(1000);
-        let x = derive_srp_x(&password, "username", &secret_key, SRP_METHOD, &srp_params).unwrap();
-        let verify = fixture("verify-key-response.json");
-        Self {
-            email: "username".to_owned(),
-            password: "password".to_owned(),
-            verifier: srp::verifier(&x),
-            srp_params,
-            keysets: fixture("get-keysets-response.json"),
-            primary_keyset_uuid: "szerdhg2ww2ahjo4ilz57x7cce".to_owned(),
-            secret_key,
-            account_uuid: verify["accountUuid"].as_str().unwrap().to_owned(),
-            user_uuid: verify["userUuid"].as_str().unwrap().to_owned(),
-        }
-    }
-
     pub fn credentials(&self, address: &str) -> Credentials {
         Credentials::new(
             address,
