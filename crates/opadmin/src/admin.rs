@@ -315,24 +315,7 @@ impl Admin {
         let n = self.inner.concurrency;
         let client = self.client().clone();
         let listed = self.client().vaults().collect_all().await?;
-        let wrapped: Vec<_> = listed
-            .iter()
-            .filter_map(|v| {
-                v.combined_access
-                    .as_ref()
-                    .map(|a| (v.uuid.clone(), a.enc_vault_key.clone()))
-            })
-            .collect();
-        let keys = self.clone();
-        let failures =
-            tokio::task::spawn_blocking(move || keys.inner.keys.open_vault_keys(wrapped))
-                .await
-                .map_err(|e| Error::Protocol(format!("key opening task failed: {e}")))?;
-        if let Some((vault, Err(e))) = failures.into_iter().find(|(_, r)| r.is_err()) {
-            return Err(Error::Protocol(format!(
-                "cannot open the key of vault {vault}: {e}"
-            )));
-        }
+        self.open_keys_of(&listed).await?;
         let detailed: Vec<models::Vault> = futures::stream::iter(
             listed
                 .iter()
@@ -396,6 +379,37 @@ impl Admin {
         .try_collect()
         .await
         .map_err(Error::from)
+    }
+
+    /// Opens the key of every vault the administrator can see, on every core, and keeps them
+    /// for later calls. Returns how many vaults there are. `sync` does this itself; calling it
+    /// first only moves the work earlier.
+    pub async fn open_vault_keys(&self) -> Result<usize> {
+        let listed = self.client().vaults().collect_all().await?;
+        self.open_keys_of(&listed).await?;
+        Ok(listed.len())
+    }
+
+    async fn open_keys_of(&self, listed: &[models::Vault]) -> Result<()> {
+        let wrapped: Vec<_> = listed
+            .iter()
+            .filter_map(|v| {
+                v.combined_access
+                    .as_ref()
+                    .map(|a| (v.uuid.clone(), a.enc_vault_key.clone()))
+            })
+            .collect();
+        let keys = self.clone();
+        let failures =
+            tokio::task::spawn_blocking(move || keys.inner.keys.open_vault_keys(wrapped))
+                .await
+                .map_err(|e| Error::Protocol(format!("key opening task failed: {e}")))?;
+        match failures.into_iter().find(|(_, r)| r.is_err()) {
+            Some((vault, Err(e))) => Err(Error::Protocol(format!(
+                "cannot open the key of vault {vault}: {e}"
+            ))),
+            _ => Ok(()),
+        }
     }
 
     fn vault_view(&self, v: &models::Vault, groups: &[Group]) -> Result<Vault> {
