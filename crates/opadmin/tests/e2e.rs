@@ -632,3 +632,38 @@ fn nothing_secret_in_debug_or_errors() {
         "{shown}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_large_account_syncs_correctly() {
+    let emu = start(
+        AccountBuilder::new("Large")
+            .seed(7)
+            .synthetic(10_000, 1_000, 2_000),
+    )
+    .await;
+    let admin = admin_for(&emu, opadmin_emulator::DEFAULT_OWNER_EMAIL)
+        .await
+        .unwrap();
+    let snap = admin.sync().await.unwrap();
+    assert_eq!(snap.users.len(), 10_001);
+    assert_eq!(snap.groups.len(), 1_000 + 4);
+    assert_eq!(snap.vaults.len(), 2_000);
+    let g0 = snap.group_by_name("Group 0").unwrap();
+    assert_eq!(g0.members.len(), 10);
+    let v0 = snap.vault_by_name("Vault 0").unwrap();
+    // One group of ten and two people directly, plus the owner (creator).
+    let via_group_0 = v0
+        .user_access
+        .iter()
+        .filter(|a| a.via_groups.contains(&g0.id))
+        .count();
+    assert_eq!(via_group_0, 10);
+    assert!(v0.user_access.iter().filter(|a| a.direct.is_some()).count() >= 3);
+    assert!(
+        snap.users
+            .iter()
+            .filter(|u| u.last_sign_in.is_some())
+            .count()
+            >= 10_000
+    );
+}
