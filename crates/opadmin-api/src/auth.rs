@@ -391,7 +391,10 @@ pub async fn sign_in_with_transport(
         ))
     })
     .await?;
-    let keyring = Keyring::unlock(&keysets.keysets, &auk)?;
+    // SRP proved the password and Secret Key, so a keyset that does not open was changed or
+    // does not belong to this user.
+    let keyring = Keyring::unlock(&keysets.keysets, &auk)
+        .map_err(|e| ApiError::Tampered(format!("the account's keysets did not open ({e})")))?;
 
     Ok(SignedIn {
         client,

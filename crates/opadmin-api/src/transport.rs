@@ -18,7 +18,7 @@
 //!
 //! Retries ([`RetryPolicy`]): bounded by attempts (including the first) and total time, with
 //! jitter, for 429 (waiting `X-Rate-Limit-Retry-In` seconds, capped), 502/503/504, connection
-//! errors and timeouts. A call is repeated only when its [`Endpoint`](crate::endpoints::Endpoint)
+//! errors and timeouts. A call is repeated only when its [`Endpoint`]
 //! is idempotent, or when it certainly was not applied (no connection could be made, or the
 //! server answered 429). A POST or PATCH that may have been applied (a timeout after sending, a
 //! 5xx) is never repeated.

@@ -445,3 +445,26 @@ async fn no_secret_in_debug_or_errors() {
     }
     assert!(shown.iter().any(|t| t.contains("Secret Key")));
 }
+
+#[tokio::test]
+async fn connection_failures_are_transport_errors_after_bounded_retries() {
+    // Nothing listens on port 9 of loopback (discard); the connection is refused.
+    let transport = opadmin_api::transport::Transport::new(
+        "http://127.0.0.1:9",
+        test_transport().with_retry(
+            RetryPolicy::default()
+                .with_max_attempts(3)
+                .with_backoff(Duration::from_millis(5), Duration::from_millis(10)),
+        ),
+    )
+    .expect("transport");
+    let started = Instant::now();
+    const START: Endpoint = opadmin_api::endpoints::AUTH_START;
+    let err = transport
+        .send(Request::new(START, &[]).body(&json!({})).unwrap())
+        .await
+        .expect_err("refused");
+    assert!(matches!(err, ApiError::Transport(_)), "{err:?}");
+    assert!(err.to_string().contains("could not reach"), "{err}");
+    assert!(started.elapsed() < Duration::from_secs(5));
+}
