@@ -18,8 +18,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     println!();
     println!(
-        "{:<30} {:<24} {:<24} {:<8} {}",
-        "EMAIL", "NAME", "STATUS", "TYPE", "LAST SIGN-IN"
+        "{:<30} {:<24} {:<24} {:<8} LAST SIGN-IN",
+        "EMAIL", "NAME", "STATUS", "TYPE"
     );
     let mut users = snapshot.users.clone();
     users.sort_by(|a, b| a.email.cmp(&b.email));

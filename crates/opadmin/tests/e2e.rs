@@ -144,7 +144,7 @@ async fn grant_follows_the_seed_rules() {
     assert_eq!(emu.changes_applied(), before, "no change was sent");
     let alice = emu.user_uuid("alice@acme.example").unwrap();
     assert_eq!(
-        emu.vault_access(&vault(&emu, "Engineering").to_string(), &alice),
+        emu.vault_access(vault(&emu, "Engineering").as_str(), &alice),
         None
     );
 
@@ -163,7 +163,7 @@ async fn grant_follows_the_seed_rules() {
     };
     assert!(permissions.contains(VaultPermissions::READ_ITEM));
     assert_eq!(
-        emu.vault_access(&vault(&emu, "Marketing").to_string(), &alice),
+        emu.vault_access(vault(&emu, "Marketing").as_str(), &alice),
         Some(permissions.bits())
     );
 
@@ -200,7 +200,7 @@ async fn grant_follows_the_seed_rules() {
     assert!(matches!(out, RevokeOutcome::Revoked { .. }));
     assert_eq!(
         emu.vault_access(
-            &vault(&emu, "Engineering").to_string(),
+            vault(&emu, "Engineering").as_str(),
             marketing_group.as_str()
         ),
         None
@@ -216,7 +216,7 @@ async fn grant_follows_the_seed_rules() {
         .await
         .unwrap();
     assert_eq!(
-        emu.vault_access(&vault(&emu, "Marketing").to_string(), &alice),
+        emu.vault_access(vault(&emu, "Marketing").as_str(), &alice),
         Some(p.bits())
     );
     let e = admin
@@ -248,7 +248,7 @@ async fn revoke_follows_the_seed_rules() {
         "access through Engineering remains and is reported"
     );
     let alice = emu.user_uuid("alice@acme.example").unwrap();
-    assert_eq!(emu.vault_access(&ops.to_string(), &alice), None);
+    assert_eq!(emu.vault_access(ops.as_str(), &alice), None);
 
     let before = emu.changes_applied();
     let out = admin
