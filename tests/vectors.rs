@@ -152,7 +152,8 @@ fn run_case(case: &Value) -> Outcome {
                 &bytes(case, "salt")?,
                 &bytes(case, "info")?,
                 &mut out,
-            );
+            )
+            .map_err(|e| e.to_string())?;
             expect_eq("okm", &b64url_encode(&out), want(case, "okm_b64url")?)
         }
         "pbkdf2" => {

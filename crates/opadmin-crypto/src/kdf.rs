@@ -83,15 +83,21 @@ impl KdfParams {
 /// HKDF-SHA256 with 32 bytes of output.
 pub fn hkdf_sha256(ikm: &[u8], salt: &[u8], info: &[u8]) -> [u8; 32] {
     let mut out = [0u8; 32];
-    hkdf_sha256_into(ikm, salt, info, &mut out);
+    // 32 bytes is always within HKDF-SHA256's limit of 8160.
+    let _ = hkdf_sha256_into(ikm, salt, info, &mut out);
     out
 }
 
-/// HKDF-SHA256 of any output length up to 8160 bytes.
-pub fn hkdf_sha256_into(ikm: &[u8], salt: &[u8], info: &[u8], out: &mut [u8]) {
+/// HKDF-SHA256 of any output length up to 8160 bytes; longer is a typed error.
+pub fn hkdf_sha256_into(ikm: &[u8], salt: &[u8], info: &[u8], out: &mut [u8]) -> Result<()> {
     Hkdf::<Sha256>::new(Some(salt), ikm)
         .expand(info, out)
-        .expect("HKDF-SHA256 output length within 255 blocks");
+        .map_err(|_| {
+            CryptoError::UnsupportedAlgorithm(format!(
+                "HKDF-SHA256 output of {} bytes (at most 8160)",
+                out.len()
+            ))
+        })
 }
 
 /// PBKDF2 with the given variant into `out`.

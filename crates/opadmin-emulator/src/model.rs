@@ -236,6 +236,17 @@ impl Account {
             .fold(0, |acc, g| acc | g.permissions)
     }
 
+    /// Every member's account permissions, computed in one pass over the groups.
+    pub fn permission_map(&self) -> HashMap<&str, u64> {
+        let mut map: HashMap<&str, u64> = HashMap::new();
+        for g in self.groups.values() {
+            for u in g.members.keys() {
+                *map.entry(u.as_str()).or_default() |= g.permissions;
+            }
+        }
+        map
+    }
+
     /// Whether a user holds an account permission.
     pub fn may(&self, user: &str, bit: u64) -> bool {
         self.permissions_of(user) & bit == bit

@@ -7,6 +7,11 @@ use crate::model::{Access, Account, Group, Invitation, User, Vault};
 
 /// A person (`Person`): what the account object's `users` and `GET /api/v2/user` carry.
 pub(crate) fn person(account: &Account, user: &User) -> Value {
+    person_with(user, account.permissions_of(&user.uuid))
+}
+
+/// [`person`] with the account permissions already known (listings compute them once for all).
+pub(crate) fn person_with(user: &User, permissions: u64) -> Value {
     json!({
         "uuid": user.uuid,
         "email": user.email,
@@ -20,7 +25,7 @@ pub(crate) fn person(account: &Account, user: &User) -> Value {
         "createdAt": user.created_at,
         "updatedAt": user.updated_at,
         "lastAuthAt": user.last_auth_at,
-        "combinedPermissions": account.permissions_of(&user.uuid),
+        "combinedPermissions": permissions,
         "hasMFAEnabled": user.totp_secret.is_some(),
         "newsletterPrefs": 0,
         "preferences": 0,

@@ -19,7 +19,7 @@ pub enum Error {
         methods: Vec<String>,
     },
     /// Only second factors this SDK cannot perform (Duo, WebAuthn) are offered.
-    #[error("the account offers only second factors this SDK cannot perform ({}); enable TOTP for the integration user, or use the SCIM bridge", offered.join(", "))]
+    #[error("the account requires a second factor this SDK cannot perform ({}): set up TOTP for the integration user and pass its secret, or use the SCIM bridge", offered.join(", "))]
     MfaUnsupported {
         /// What the account offers.
         offered: Vec<String>,

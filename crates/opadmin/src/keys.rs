@@ -171,10 +171,4 @@ impl KeyStore {
             .get(vault)
             .cloned()
     }
-
-    /// Whether the keyset with this uuid is held.
-    #[allow(dead_code)]
-    pub fn holds(&self, keyset: &str) -> bool {
-        self.ring().contains(keyset)
-    }
 }

@@ -95,9 +95,10 @@ fn account(shared: &Shared, req: &Req, me: &str) -> Reply {
         v["me"] = p;
     }
     if has("users") {
+        let perms = account.permission_map();
         v["users"] = visible_users(&account, me)
             .into_iter()
-            .map(|u| views::person(&account, u))
+            .map(|u| views::person_with(u, perms.get(u.uuid.as_str()).copied().unwrap_or(0)))
             .collect();
     }
     if has("groups") {
