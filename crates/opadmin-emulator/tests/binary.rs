@@ -1,0 +1,58 @@
+//! The standalone binary: starts, prints its sign-in details, serves, and stops on Ctrl-C.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn starts_prints_serves_and_stops_on_ctrl_c() {
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("free port");
+        l.local_addr().expect("addr").port()
+    };
+    let mut child = Command::new(env!("CARGO_BIN_EXE_opadmin-emulator"))
+        .args(["--port", &port.to_string(), "--iterations", "1000"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("binary starts");
+    let mut out = BufReader::new(child.stdout.take().expect("stdout"));
+    let mut printed = String::new();
+    while !printed.contains("Ctrl-C") {
+        let mut line = String::new();
+        if out.read_line(&mut line).expect("read") == 0 {
+            break;
+        }
+        printed.push_str(&line);
+    }
+    assert!(
+        printed.contains(&format!("http://127.0.0.1:{port}")),
+        "{printed}"
+    );
+    assert!(
+        printed.contains("admin@acme.example") && printed.contains("Secret Key: A3-"),
+        "{printed}"
+    );
+
+    let answer = reqwest::Client::new()
+        .post(format!("http://127.0.0.1:{port}/api/v3/auth/start"))
+        .json(&serde_json::json!({"email": "admin@acme.example", "skFormat": "A3", "skid": "X", "deviceUuid": "d"}))
+        .send()
+        .await
+        .expect("serves");
+    assert_eq!(answer.status(), 200);
+
+    let killed = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(killed.success());
+    for _ in 0..50 {
+        if let Some(status) = child.try_wait().expect("wait") {
+            assert!(status.success(), "exits cleanly: {status}");
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let _ = child.kill();
+    panic!("did not stop within 5 s of Ctrl-C");
+}
