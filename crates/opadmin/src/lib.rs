@@ -49,6 +49,7 @@ mod directory;
 mod error;
 mod keys;
 mod model;
+pub mod scim;
 
 pub use admin::{Admin, AdminBuilder, DEFAULT_CONCURRENCY};
 pub use directory::{Capabilities, Directory};
@@ -61,3 +62,4 @@ pub use opadmin_api::types::{
     GroupId, GroupRole, GroupType, Plan, UserId, UserState, UserType, VaultId, VaultPermissions,
     VaultType,
 };
+pub use scim::{ScimClient, ScimDirectory};
