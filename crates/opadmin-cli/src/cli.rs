@@ -1,0 +1,352 @@
+//! The command line's grammar (clap).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::exit::EXIT_CODES_HELP;
+use crate::output::Format;
+
+/// Credentials, formats and field names, shown by `opadmin --help` (with the exit codes).
+pub const LONG_HELP: &str = "\
+Credentials (for a real account):
+  --address / OPADMIN_ADDRESS        sign-in address, e.g. my.1password.com or acme.1password.eu
+  --email / OPADMIN_EMAIL            the administrator's email
+  OPADMIN_PASSWORD                   the account password (or --password-stdin, or a prompt
+                                     without echo when stdin is a terminal; --password works
+                                     but warns: flags are visible to other users)
+  --secret-key / OPADMIN_SECRET_KEY  the Secret Key, A3-... (or the second line of
+                                     --password-stdin, or a prompt)
+  OPADMIN_TOTP_SECRET                base32 TOTP secret when the account asks for a second factor
+                                     (in a terminal, a one-time code is prompted for instead)
+  --emulator                         use a fresh embedded emulator with the demo account
+                                     \"Acme Corp\" instead (changes last for one command)
+  --emulator-as EMAIL                ... signed in as admin@acme.example (default, owner) or
+                                     it-admin@acme.example (administrator)
+
+People are named by email or uuid; groups and vaults by name or uuid.
+
+Output (--format table|json|csv; data only on stdout, progress and messages on stderr):
+  table  aligned columns for people (a subset of the fields)
+  json   an array of objects (users get: one object; sync: an object of arrays)
+  csv    a header line, then one line per record; list fields joined with ';'
+  Times are RFC 3339 (UTC); permissions are Business names (view_items, edit_items, ...).
+
+Fields:
+  users list|get       id, email, name, state, type, created_at, last_auth_at
+  groups list          id, name, type, member_count
+  groups members       group_id, group_name, id, email, name, type, state, role
+  vaults list          id, name, type, description, user_count, group_count
+  vaults access        vault_id, vault_name, id, email, name, permissions,
+                       direct_permissions, via_groups
+  vaults access --groups
+                       vault_id, vault_name, group_id, group_name, permissions
+  sync                 {account: {id, name, type, plan}, users, groups, members, vaults,
+                       access, grants} with the records above (--part picks one section)
+  every change         action, target, id, ok, outcome, permissions, groups, error, message
+                       (one record per target; outcome is invited, confirmed, suspended,
+                       reactivated, removed, granted, already_direct, covered_by_groups,
+                       revoked, no_direct_access, added, already_member, not_member,
+                       role_set or failed; error is an exit-code name such as not_found)
+
+Bulk (--file PATH, or - for stdin): one email (or uuid) per line, or a CSV with an `email`
+column. Every target is attempted; exit code 8 if any failed.
+";
+
+/// `opadmin`: administer a 1Password account (people, groups, vault access) from the command line.
+#[derive(Debug, Parser)]
+#[command(
+    name = "opadmin",
+    version,
+    about = "Administer a 1Password account: people, groups and vault access",
+    long_about = None,
+    after_help = EXIT_CODES_HELP,
+)]
+pub struct Cli {
+    /// Connection and credentials.
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+
+    /// Output format.
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value_t = Format::Table,
+        help_heading = "Output"
+    )]
+    pub format: Format,
+
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// How to reach the account.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Connection and credentials")]
+pub struct ConnectionArgs {
+    /// Sign-in address (my.1password.com, acme.1password.eu, ...).
+    #[arg(long, global = true, env = "OPADMIN_ADDRESS", value_name = "ADDRESS")]
+    pub address: Option<String>,
+
+    /// The administrator's email.
+    #[arg(long, global = true, env = "OPADMIN_EMAIL", value_name = "EMAIL")]
+    pub email: Option<String>,
+
+    /// The administrator's Secret Key (prefer OPADMIN_SECRET_KEY or the prompt: flags are
+    /// visible to other users).
+    #[arg(
+        long,
+        global = true,
+        env = "OPADMIN_SECRET_KEY",
+        hide_env_values = true,
+        value_name = "KEY"
+    )]
+    pub secret_key: Option<String>,
+
+    /// The account password (discouraged: flags are visible to other users; use
+    /// OPADMIN_PASSWORD, --password-stdin or the prompt).
+    #[arg(
+        long,
+        global = true,
+        env = "OPADMIN_PASSWORD",
+        hide_env_values = true,
+        value_name = "PASSWORD"
+    )]
+    pub password: Option<String>,
+
+    /// Read the account password from the first line of stdin (and the Secret Key from the
+    /// second, when not given otherwise).
+    #[arg(long, global = true)]
+    pub password_stdin: bool,
+
+    /// Base32 TOTP secret for accounts that ask for a second factor.
+    #[arg(
+        long,
+        global = true,
+        env = "OPADMIN_TOTP_SECRET",
+        hide_env_values = true,
+        value_name = "SECRET"
+    )]
+    pub totp_secret: Option<String>,
+
+    /// Use a fresh embedded emulator with the demo account "Acme Corp" (no credentials needed;
+    /// changes last for this one command).
+    #[arg(long, global = true)]
+    pub emulator: bool,
+
+    /// With the emulator, sign in as this demo person (admin@acme.example, the owner, by
+    /// default; or it-admin@acme.example, an administrator). Implies --emulator.
+    #[arg(long, global = true, value_name = "EMAIL")]
+    pub emulator_as: Option<String>,
+
+    /// Requests kept in flight by sync and bulk actions.
+    #[arg(long, global = true, default_value_t = opadmin::DEFAULT_CONCURRENCY, value_name = "N")]
+    pub concurrency: usize,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Walk through sync, invite, confirm, grant, revoke, suspend and remove on an embedded
+    /// emulator with the demo account, printing each step.
+    Demo,
+    /// The whole snapshot: account, people, groups and members, vaults and who has access.
+    Sync {
+        /// Print one section only (needed for a single CSV table).
+        #[arg(long, value_enum, default_value_t = Part::All)]
+        part: Part,
+    },
+    /// People: list, get, invite, confirm, suspend, reactivate, remove.
+    #[command(subcommand)]
+    Users(UsersCommand),
+    /// Groups: list, members, add, remove, role.
+    #[command(subcommand)]
+    Groups(GroupsCommand),
+    /// Vaults: list, access, grant, revoke.
+    #[command(subcommand)]
+    Vaults(VaultsCommand),
+}
+
+/// A section of `sync`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Part {
+    /// Everything.
+    All,
+    /// The account.
+    Account,
+    /// People.
+    Users,
+    /// Groups.
+    Groups,
+    /// Group memberships.
+    Members,
+    /// Vaults.
+    Vaults,
+    /// People's access to vaults.
+    Access,
+    /// Groups' grants on vaults.
+    Grants,
+}
+
+/// Targets named on the command line and/or in a file.
+#[derive(Debug, Args)]
+pub struct Targets {
+    /// People by email or uuid.
+    #[arg(value_name = "USER")]
+    pub users: Vec<String>,
+
+    /// Read people from a file (- for stdin): one email per line, or a CSV with an `email`
+    /// column.
+    #[arg(long, short = 'f', value_name = "PATH")]
+    pub file: Option<PathBuf>,
+
+    /// Set once the file's entries have been read into `users` (before signing in).
+    #[arg(skip)]
+    pub from_file: bool,
+}
+
+/// `users ...`.
+#[derive(Debug, Subcommand)]
+pub enum UsersCommand {
+    /// Every person with state and last sign-in.
+    List {
+        /// Only people in this state (ACTIVE, SUSPENDED, PENDING, ...).
+        #[arg(long, value_name = "STATE")]
+        state: Option<String>,
+    },
+    /// One person, by email or uuid.
+    Get {
+        /// Email or uuid.
+        user: String,
+    },
+    /// Invite a person (1Password Business); confirm them once they accept.
+    Invite {
+        /// The invitee's email.
+        email: String,
+        /// Invite as a guest instead of a member.
+        #[arg(long)]
+        guest: bool,
+        /// The invitee's name (the invitee enters it when accepting; kept for other backends).
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Confirm people who accepted their invitation.
+    Confirm {
+        /// People by email or uuid.
+        #[arg(value_name = "USER", required_unless_present = "all")]
+        users: Vec<String>,
+        /// Confirm everyone awaiting confirmation.
+        #[arg(long, conflicts_with = "users")]
+        all: bool,
+    },
+    /// Suspend people (they can no longer sign in; nothing is deleted).
+    Suspend(#[command(flatten)] Targets),
+    /// Reactivate suspended people.
+    Reactivate(#[command(flatten)] Targets),
+    /// Remove people from the account.
+    Remove(#[command(flatten)] Targets),
+}
+
+/// A group role on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RoleArg {
+    /// A member.
+    Member,
+    /// A manager.
+    Manager,
+}
+
+impl From<RoleArg> for opadmin::GroupRole {
+    fn from(r: RoleArg) -> Self {
+        match r {
+            RoleArg::Member => opadmin::GroupRole::Member,
+            RoleArg::Manager => opadmin::GroupRole::Manager,
+        }
+    }
+}
+
+/// `groups ...`.
+#[derive(Debug, Subcommand)]
+pub enum GroupsCommand {
+    /// Every group with its type and number of members.
+    List,
+    /// A group's members and their roles.
+    Members {
+        /// Group name or uuid.
+        group: String,
+    },
+    /// Add people to a group.
+    Add {
+        /// Group name or uuid.
+        group: String,
+        /// People to add.
+        #[command(flatten)]
+        targets: Targets,
+        /// Their role.
+        #[arg(long, value_enum, default_value_t = RoleArg::Member)]
+        role: RoleArg,
+    },
+    /// Remove people from a group.
+    Remove {
+        /// Group name or uuid.
+        group: String,
+        /// People to remove.
+        #[command(flatten)]
+        targets: Targets,
+    },
+    /// Make a member a manager, or a manager a plain member.
+    Role {
+        /// Group name or uuid.
+        group: String,
+        /// Email or uuid.
+        user: String,
+        /// The new role.
+        #[arg(value_enum)]
+        role: RoleArg,
+    },
+}
+
+/// `vaults ...`.
+#[derive(Debug, Subcommand)]
+pub enum VaultsCommand {
+    /// Every vault the signed-in user can see.
+    List,
+    /// Who has access to a vault, with which permissions, directly or through which groups.
+    Access {
+        /// Vault name or uuid.
+        vault: String,
+        /// List the groups' grants instead of the people.
+        #[arg(long)]
+        groups: bool,
+    },
+    /// Grant people (or groups) access to a vault. A person who already has direct access, or
+    /// has access through a group, is left alone and told so.
+    Grant {
+        /// Vault name or uuid.
+        vault: String,
+        /// People to grant.
+        #[command(flatten)]
+        targets: Targets,
+        /// Groups to grant, by name or uuid (repeatable).
+        #[arg(long = "group", value_name = "GROUP")]
+        groups: Vec<String>,
+        /// Comma-separated permissions (Business names such as view_items,edit_items, or the
+        /// Teams bundles allow_viewing, allow_editing, allow_managing); dependencies are added.
+        #[arg(long, default_value = "allow_viewing,allow_editing")]
+        permissions: String,
+    },
+    /// Revoke people's (or groups') direct access to a vault; access through groups remains
+    /// and is reported.
+    Revoke {
+        /// Vault name or uuid.
+        vault: String,
+        /// People to revoke.
+        #[command(flatten)]
+        targets: Targets,
+        /// Groups to revoke, by name or uuid (repeatable).
+        #[arg(long = "group", value_name = "GROUP")]
+        groups: Vec<String>,
+    },
+}

@@ -1,0 +1,276 @@
+//! `vaults list|access|grant|revoke`.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Arc;
+
+use opadmin::{Admin, GrantOutcome, GroupGrant, GroupId, RevokeOutcome, VaultId, VaultPermissions};
+
+use crate::cli::{Targets, VaultsCommand};
+use crate::exit::CliError;
+use crate::output::Output;
+use crate::records::{OutcomeRecord, SnapshotRecords, VaultRecord, vault_records};
+use crate::targets;
+
+use super::{act, and_list, group_in, synced, vault_for_change, vault_in};
+
+/// Whom an access change is for.
+#[derive(Debug, Clone)]
+pub enum Who {
+    /// A person, by email or uuid.
+    User(String),
+    /// A group: uuid and name.
+    Group(GroupId, String),
+}
+
+impl fmt::Display for Who {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Who::User(u) => f.write_str(u),
+            Who::Group(_, name) => write!(f, "group {name}"),
+        }
+    }
+}
+
+/// What an access change needs: the vault, its name, and group names by uuid (for messages).
+pub struct Context {
+    vault: VaultId,
+    vault_name: String,
+    group_names: HashMap<String, String>,
+}
+
+impl Context {
+    /// The context of changes to one vault.
+    pub fn new(vault: VaultId, vault_name: impl Into<String>, groups: &[opadmin::Group]) -> Self {
+        Self {
+            vault,
+            vault_name: vault_name.into(),
+            group_names: groups
+                .iter()
+                .map(|g| (g.id.to_string(), g.name.clone()))
+                .collect(),
+        }
+    }
+
+    fn names(&self, grants: &[GroupGrant]) -> Vec<String> {
+        grants
+            .iter()
+            .map(|g| {
+                self.group_names
+                    .get(g.group.as_str())
+                    .cloned()
+                    .unwrap_or_else(|| g.group.to_string())
+            })
+            .collect()
+    }
+}
+
+/// Runs a `vaults` command.
+pub async fn run(admin: &Admin, command: VaultsCommand, out: &mut Output) -> Result<(), CliError> {
+    match command {
+        VaultsCommand::List => {
+            let snapshot = synced(admin).await?;
+            let mut records: Vec<VaultRecord> = SnapshotRecords::from_snapshot(&snapshot).vaults;
+            records.sort_by(|a, b| a.name.cmp(&b.name));
+            out.records(&records)
+        }
+        VaultsCommand::Access { vault, groups } => {
+            let snapshot = synced(admin).await?;
+            let vault = vault_in(&snapshot, &vault)?;
+            let users = snapshot.users.iter().map(|u| (u.id.as_str(), u)).collect();
+            let group_names = snapshot
+                .groups
+                .iter()
+                .map(|g| (g.id.as_str(), g.name.as_str()))
+                .collect();
+            let (access, grants) = vault_records(vault, &users, &group_names);
+            if groups {
+                out.records(&grants)
+            } else {
+                out.records(&access)
+            }
+        }
+        VaultsCommand::Grant {
+            vault,
+            targets,
+            groups,
+            permissions,
+        } => {
+            let permissions = parse_permissions(&permissions)?;
+            let (who, bulk, ctx) = prepare(admin, &vault, &targets, &groups).await?;
+            act(
+                admin,
+                out,
+                "grant",
+                &format!("Granting access to {}", ctx.vault_name),
+                who,
+                bulk,
+                |admin, who: Who| {
+                    let ctx = ctx.clone();
+                    async move { grant(&admin, &ctx, who, permissions).await }
+                },
+            )
+            .await
+        }
+        VaultsCommand::Revoke {
+            vault,
+            targets,
+            groups,
+        } => {
+            let (who, bulk, ctx) = prepare(admin, &vault, &targets, &groups).await?;
+            act(
+                admin,
+                out,
+                "revoke",
+                &format!("Revoking access to {}", ctx.vault_name),
+                who,
+                bulk,
+                |admin, who: Who| {
+                    let ctx = ctx.clone();
+                    async move { revoke(&admin, &ctx, who).await }
+                },
+            )
+            .await
+        }
+    }
+}
+
+/// Parses `--permissions`: a comma-separated list that must name at least one permission.
+pub fn parse_permissions(list: &str) -> Result<VaultPermissions, CliError> {
+    let permissions =
+        VaultPermissions::parse_list(list).map_err(|e| CliError::Usage(e.to_string()))?;
+    if permissions.is_empty() {
+        return Err(CliError::Usage(
+            "no permissions given: pass --permissions, e.g. view_items,edit_items".into(),
+        ));
+    }
+    Ok(permissions)
+}
+
+/// Resolves the vault, the groups named with `--group` and the people.
+async fn prepare(
+    admin: &Admin,
+    vault: &str,
+    targets: &Targets,
+    groups: &[String],
+) -> Result<(Vec<Who>, bool, Arc<Context>), CliError> {
+    let (users, mut bulk) = targets::collect(targets, !groups.is_empty())?;
+    let mut who: Vec<Who> = users.into_iter().map(Who::User).collect();
+    let all_groups = admin.groups().await?;
+    for g in groups {
+        let group = group_in(&all_groups, g)?;
+        who.push(Who::Group(group.id.clone(), group.name.clone()));
+    }
+    bulk |= who.len() > 1;
+    let (vault, vault_name) = vault_for_change(admin, vault).await?;
+    Ok((
+        who,
+        bulk,
+        Arc::new(Context::new(vault, vault_name, &all_groups)),
+    ))
+}
+
+/// Grants one person or group access, and says what happened.
+pub async fn grant(
+    admin: &Admin,
+    ctx: &Context,
+    who: Who,
+    permissions: VaultPermissions,
+) -> opadmin::Result<OutcomeRecord> {
+    let vault = &ctx.vault_name;
+    let (target, id, outcome) = match &who {
+        Who::User(u) => (
+            u.clone(),
+            None,
+            admin
+                .grant_vault_access(&ctx.vault, u.as_str(), permissions)
+                .await?,
+        ),
+        Who::Group(id, _) => (
+            who.to_string(),
+            Some(id.to_string()),
+            admin
+                .grant_group_vault_access(&ctx.vault, id, permissions)
+                .await?,
+        ),
+    };
+    let record = match outcome {
+        GrantOutcome::Granted { permissions } => OutcomeRecord::ok(
+            "grant",
+            target.clone(),
+            id,
+            "granted",
+            format!("{target} now has direct access to {vault}"),
+        )
+        .with_permissions(permissions),
+        GrantOutcome::AlreadyDirect { current } => OutcomeRecord::ok(
+            "grant",
+            target.clone(),
+            id,
+            "already_direct",
+            format!("{target} already has direct access to {vault}; nothing changed"),
+        )
+        .with_permissions(current),
+        GrantOutcome::CoveredByGroups { groups } => {
+            let names = ctx.names(&groups);
+            OutcomeRecord::ok(
+                "grant",
+                target.clone(),
+                id,
+                "covered_by_groups",
+                format!(
+                    "{target} already has access to {vault} through {}, so was not added directly",
+                    and_list(&names)
+                ),
+            )
+            .with_groups(names)
+        }
+    };
+    Ok(record)
+}
+
+/// Revokes one person's or group's direct access, and says what happened.
+pub async fn revoke(admin: &Admin, ctx: &Context, who: Who) -> opadmin::Result<OutcomeRecord> {
+    let vault = &ctx.vault_name;
+    let (target, id, outcome) = match &who {
+        Who::User(u) => (
+            u.clone(),
+            None,
+            admin.revoke_vault_access(&ctx.vault, u.as_str()).await?,
+        ),
+        Who::Group(id, _) => (
+            who.to_string(),
+            Some(id.to_string()),
+            admin.revoke_group_vault_access(&ctx.vault, id).await?,
+        ),
+    };
+    let record = match outcome {
+        RevokeOutcome::Revoked { still_via_groups } => {
+            let names = ctx.names(&still_via_groups);
+            let message = if names.is_empty() {
+                format!("{target}'s direct access to {vault} was revoked; no access remains")
+            } else {
+                format!(
+                    "{target}'s direct access to {vault} was revoked; access through {} remains (remove them from those groups to revoke it)",
+                    and_list(&names)
+                )
+            };
+            OutcomeRecord::ok("revoke", target, id, "revoked", message).with_groups(names)
+        }
+        RevokeOutcome::NoDirectAccess { via_groups } => {
+            let names = ctx.names(&via_groups);
+            let message = if names.is_empty() {
+                format!(
+                    "{target} has no direct access to {vault} and none through groups; nothing changed"
+                )
+            } else {
+                format!(
+                    "{target} has no direct access to {vault}, so nothing changed; access through {} remains (remove them from those groups to revoke it)",
+                    and_list(&names)
+                )
+            };
+            OutcomeRecord::ok("revoke", target, id, "no_direct_access", message).with_groups(names)
+        }
+    };
+    Ok(record)
+}
