@@ -285,6 +285,35 @@ fn group_users(shared: &Shared, me: &str, uuid: &str) -> Reply {
     Reply::sealed(Value::Array(users))
 }
 
+/// The group, if `me` sees it and may change its members.
+fn managed_group(account: &Account, me: &str, group: &str) -> Result<(), Reply> {
+    if !account
+        .groups
+        .get(group)
+        .is_some_and(|g| account.sees_group(g, me))
+    {
+        return Err(Reply::not_found());
+    }
+    if !may_manage_group(account, me, group) {
+        return Err(Reply::not_permitted());
+    }
+    Ok(())
+}
+
+/// Whether `keyset` is `group`'s keyset wrapped to `user`'s public key (checked by opening it).
+fn wraps_group_keyset(
+    group: &crate::model::Group,
+    user: &crate::model::User,
+    keyset: &KeysetCiphertext,
+) -> bool {
+    keyset.uuid == group.keyset.uuid()
+        && opens_to(
+            &user.private,
+            &keyset.enc_sym_key,
+            group.keyset.symmetric_key(),
+        )
+}
+
 /// Who may change a group's members: holders of Manage Groups, and the group's managers.
 fn may_manage_group(account: &Account, me: &str, group: &str) -> bool {
     account.may(me, perm::MANAGE_GROUPS)
@@ -318,15 +347,8 @@ fn check_removal(account: &Account, me: &str, group: &str, user: &str) -> Result
 
 fn membership(shared: &Shared, req: &Req, me: &str, uuid: &str) -> Reply {
     let mut account = shared.account();
-    if !account
-        .groups
-        .get(uuid)
-        .is_some_and(|g| account.sees_group(g, me))
-    {
-        return Reply::not_found();
-    }
-    if !may_manage_group(&account, me, uuid) {
-        return Reply::not_permitted();
+    if let Err(r) = managed_group(&account, me, uuid) {
+        return r;
     }
     let adds = req
         .json
@@ -365,13 +387,7 @@ fn membership(shared: &Shared, req: &Req, me: &str, uuid: &str) -> Reply {
             return Reply::not_found();
         };
         let group = &account.groups[uuid];
-        if keyset.uuid != group.keyset.uuid()
-            || !opens_to(
-                &user.private,
-                &keyset.enc_sym_key,
-                group.keyset.symmetric_key(),
-            )
-        {
+        if !wraps_group_keyset(group, user, &keyset) {
             return Reply::invalid(
                 "The group keyset is not wrapped to the new member's public key.",
             );
@@ -404,15 +420,8 @@ fn membership(shared: &Shared, req: &Req, me: &str, uuid: &str) -> Reply {
 
 fn remove_member(shared: &Shared, me: &str, group: &str, user: &str) -> Reply {
     let mut account = shared.account();
-    if !account
-        .groups
-        .get(group)
-        .is_some_and(|g| account.sees_group(g, me))
-    {
-        return Reply::not_found();
-    }
-    if !may_manage_group(&account, me, group) {
-        return Reply::not_permitted();
+    if let Err(r) = managed_group(&account, me, group) {
+        return r;
     }
     if let Err(r) = check_removal(&account, me, group, user) {
         return r;
@@ -430,15 +439,8 @@ fn set_role(shared: &Shared, me: &str, group: &str, user: &str, role: &str) -> R
         _ => return Reply::bad_request(),
     };
     let mut account = shared.account();
-    if !account
-        .groups
-        .get(group)
-        .is_some_and(|g| account.sees_group(g, me))
-    {
-        return Reply::not_found();
-    }
-    if !may_manage_group(&account, me, group) {
-        return Reply::not_permitted();
+    if let Err(r) = managed_group(&account, me, group) {
+        return r;
     }
     match account
         .groups
@@ -857,9 +859,7 @@ fn confirm(shared: &Shared, req: &Req, me: &str) -> Reply {
         if !people.iter().any(|p| p == member) {
             return Reply::invalid("A membership names someone who is not being confirmed.");
         }
-        if keyset.uuid != g.keyset.uuid()
-            || !opens_to(&u.private, &keyset.enc_sym_key, g.keyset.symmetric_key())
-        {
+        if !wraps_group_keyset(g, u, &keyset) {
             return Reply::invalid(
                 "The group keyset is not wrapped to the new member's public key.",
             );
