@@ -1,0 +1,132 @@
+// Drives 1Password's official JS SDK (@1password/sdk 0.5.0, pinned by package-lock.json) against the
+// opadmin emulator. Started by tests/official_sdk.rs, which reads what this prints and checks each
+// write with opadmin signed in as the account's administrator.
+//
+// Input (environment):
+//   OP_SERVICE_ACCOUNT_TOKEN  the emulator's service-account token (`ops_...`); never printed
+//   OPADMIN_ROUTE_TO          host:port of the emulator's plain-http loopback listener
+//   OPADMIN_GROUP             uuid of a user-defined group the service account may manage
+//   OPADMIN_VAULT             uuid of a vault the service account manages and the group cannot open
+//   OPADMIN_STEPS             "all" (default) or "sign-in" (stop after listing vaults)
+//
+// Output: one JSON object per line on stdout, `{"event": ..., ...}`. After each write it prints the
+// event and waits for one line on stdin before going on, so the driver can look at the account in
+// between. On failure it prints `{"event": "error", ...}` and exits with status 1.
+//
+// The official SDK speaks https to the token's signInAddress. The emulator serves plain http on
+// loopback, so `fetch` is wrapped: requests to the sign-in host go to OPADMIN_ROUTE_TO over http;
+// any other destination is refused, so nothing leaves the machine.
+
+import { createInterface } from "node:readline";
+import sdk from "@1password/sdk";
+
+const env = (name) => {
+  const value = process.env[name];
+  if (!value) fail(`environment variable ${name} is not set`);
+  return value;
+};
+
+function emit(event, fields = {}) {
+  process.stdout.write(JSON.stringify({ event, ...fields }) + "\n");
+}
+
+function fail(message, extra = {}) {
+  emit("error", { message, ...extra });
+  process.exit(1);
+}
+
+const token = env("OP_SERVICE_ACCOUNT_TOKEN");
+const routeTo = env("OPADMIN_ROUTE_TO");
+const steps = process.env.OPADMIN_STEPS || "all";
+
+// The sign-in host, read from the token the same way the SDK reads it (base64url JSON after `ops_`).
+const signInAddress = (() => {
+  try {
+    const claims = JSON.parse(Buffer.from(token.slice(4), "base64url").toString("utf8"));
+    return claims.signInAddress;
+  } catch {
+    return fail("the service-account token does not decode");
+  }
+})();
+
+// Every request the SDK makes, as "METHOD /path", for the driver's diagnostics.
+const trace = [];
+const realFetch = globalThis.fetch;
+globalThis.fetch = async (input, init) => {
+  const request = input instanceof Request ? input : new Request(input, init);
+  const url = new URL(request.url);
+  if (url.host !== signInAddress && url.hostname !== signInAddress) {
+    throw new Error(`refusing to send a request to ${url.host}: only ${signInAddress} is routed`);
+  }
+  url.protocol = "http:";
+  url.host = routeTo;
+  trace.push(`${request.method} ${url.pathname}`);
+  const body = request.method === "GET" || request.method === "HEAD" ? undefined : await request.arrayBuffer();
+  return realFetch(url, { method: request.method, headers: request.headers, body, redirect: "manual" });
+};
+
+const stdin = createInterface({ input: process.stdin });
+const lines = stdin[Symbol.asyncIterator]();
+async function waitForDriver() {
+  const next = await lines.next();
+  if (next.done) fail("the driver closed stdin");
+}
+
+const describe = (error) => (error instanceof Error ? error.message : String(error));
+
+async function main() {
+  let client;
+  try {
+    client = await sdk.createClient({
+      auth: token,
+      integrationName: "opadmin interop",
+      integrationVersion: "1.0.0",
+    });
+  } catch (error) {
+    fail(`sign-in failed: ${describe(error)}`, { stage: "sign-in", trace });
+  }
+  emit("signed-in");
+
+  const vaults = await client.vaults.list();
+  emit("vaults", { vaults: vaults.map((v) => ({ id: v.id, title: v.title })) });
+  if (steps === "sign-in") return;
+
+  const vaultId = env("OPADMIN_VAULT");
+  const groupId = env("OPADMIN_GROUP");
+
+  const vault = await client.vaults.get(vaultId, { accessors: true });
+  emit("vault", {
+    id: vault.id,
+    title: vault.title,
+    access: (vault.access || []).map((a) => ({
+      accessorType: a.accessorType,
+      accessorUuid: a.accessorUuid,
+      permissions: a.permissions,
+    })),
+  });
+
+  const group = await client.groups.get(groupId, { vaultPermissions: true });
+  emit("group", {
+    id: group.id,
+    title: group.title,
+    groupType: group.groupType,
+    state: group.state,
+    vaultAccess: (group.vaultAccess || []).map((a) => ({ vaultUuid: a.vaultUuid, permissions: a.permissions })),
+  });
+
+  const permissions = sdk.READ_ITEMS | sdk.REVEAL_ITEM_PASSWORD;
+  await client.vaults.grantGroupPermissions(vaultId, [{ groupId, permissions }]);
+  emit("granted", { vault: vaultId, group: groupId, permissions });
+  await waitForDriver();
+
+  await client.vaults.revokeGroupPermissions(vaultId, groupId);
+  emit("revoked", { vault: vaultId, group: groupId });
+  await waitForDriver();
+}
+
+main()
+  .then(() => {
+    emit("done", { trace });
+    process.exit(0);
+  })
+  .catch((error) => fail(describe(error), { trace }));

@@ -1,0 +1,242 @@
+//! 1Password's official JS SDK (npm `@1password/sdk` 0.5.0) against the emulator.
+//!
+//! The strongest evidence that the emulator speaks 1Password's protocol, and not a dialect shared
+//! with our own SDK: 1Password's own client signs in with the emulator's service-account token,
+//! lists vaults, reads a vault's accessors, reads a group, grants the group access to a vault and
+//! revokes it. After each write opadmin, signed in as the administrator, must see the change.
+//!
+//! The Node side is `tests/official-sdk/interop.mjs`, pinned by its `package-lock.json`. `.ci/run`
+//! installs it with `npm ci`; when `node_modules` is missing this test runs `npm ci` itself (it
+//! needs node, npm and the npm registry), and fails saying so when it cannot.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use opadmin::{Accessor, Admin};
+use opadmin_emulator::{DEMO_SERVICE_ACCOUNT_GROUP, Emulator, EmulatorConfig, Faults, RunningEmulator};
+use serde_json::Value;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
+use tokio::process::{Child, ChildStdin, ChildStdout, Command};
+
+/// READ_ITEMS | REVEAL_ITEM_PASSWORD, as the script asks for them.
+const GRANTED_ACL: u32 = 32 | 16;
+/// How long one step of the official client may take (it derives nothing: seconds are plenty).
+const STEP_TIMEOUT: Duration = Duration::from_secs(90);
+
+fn sdk_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/official-sdk")
+}
+
+/// Installs the pinned official SDK once per test binary, unless `.ci/run` already did.
+fn ensure_installed() {
+    static INSTALLED: OnceLock<Result<(), String>> = OnceLock::new();
+    let result = INSTALLED.get_or_init(|| {
+        let dir = sdk_dir();
+        if dir.join("node_modules/@1password/sdk/package.json").exists() {
+            return Ok(());
+        }
+        let status = std::process::Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund", "--ignore-scripts"])
+            .current_dir(&dir)
+            .status()
+            .map_err(|e| format!("could not run npm ({e}); install Node.js 18+ and npm"))?;
+        if status.success() {
+            Ok(())
+        } else {
+            Err(format!(
+                "`npm ci` in {} failed ({status}); it needs the npm registry",
+                dir.display()
+            ))
+        }
+    });
+    if let Err(why) = result {
+        panic!("the official SDK is not installed: {why}");
+    }
+}
+
+/// The Node script, running, with its line protocol.
+struct Interop {
+    child: Child,
+    events: Lines<BufReader<ChildStdout>>,
+    stdin: ChildStdin,
+}
+
+impl Interop {
+    fn start(emu: &RunningEmulator, token: &str, extra: &[(&str, String)]) -> Self {
+        ensure_installed();
+        let mut cmd = Command::new("node");
+        cmd.arg("interop.mjs")
+            .current_dir(sdk_dir())
+            .env("OP_SERVICE_ACCOUNT_TOKEN", token)
+            .env("OPADMIN_ROUTE_TO", emu.host_port())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true);
+        for (k, v) in extra {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("node could not be started: install Node.js 18+");
+        let stdout = child.stdout.take().expect("stdout");
+        let stdin = child.stdin.take().expect("stdin");
+        Interop { child, events: BufReader::new(stdout).lines(), stdin }
+    }
+
+    /// The next event the script prints; panics with the script's own error if it failed.
+    async fn next(&mut self) -> Value {
+        let line = tokio::time::timeout(STEP_TIMEOUT, self.events.next_line())
+            .await
+            .expect("the official SDK took too long")
+            .expect("reading the script's output")
+            .expect("the script ended without a further event");
+        serde_json::from_str(&line).unwrap_or_else(|e| panic!("not a JSON event ({e}): {line}"))
+    }
+
+    async fn expect(&mut self, event: &str) -> Value {
+        let got = self.next().await;
+        assert_eq!(got["event"], event, "the official SDK reported: {got}");
+        got
+    }
+
+    async fn proceed(&mut self) {
+        self.stdin.write_all(b"go\n").await.expect("writing to the script");
+        self.stdin.flush().await.expect("flush");
+    }
+
+    async fn exit_code(mut self) -> Option<i32> {
+        drop(self.stdin);
+        let status = tokio::time::timeout(STEP_TIMEOUT, self.child.wait())
+            .await
+            .expect("the script did not exit")
+            .expect("waiting for the script");
+        status.code()
+    }
+}
+
+async fn start(faults: Faults) -> RunningEmulator {
+    let config = EmulatorConfig { faults, ..EmulatorConfig::default() };
+    Emulator::start(config, opadmin_emulator::demo_account().iterations(1000))
+        .await
+        .expect("emulator")
+}
+
+async fn admin(emu: &RunningEmulator) -> Admin {
+    let owner = emu.owner();
+    Admin::builder()
+        .address(emu.address())
+        .credentials(&owner.email, owner.password.as_str(), &owner.secret_key)
+        .build()
+        .await
+        .expect("admin sign-in")
+}
+
+/// The group's permissions on the vault, as the administrator sees them through opadmin.
+async fn group_acl(admin: &Admin, vault: &str, group: &str) -> Option<u32> {
+    let snapshot = admin.sync().await.expect("admin sync");
+    let vault = snapshot.vaults.iter().find(|v| v.id.as_str() == vault).expect("vault in sync");
+    vault.accessors.iter().find_map(|a| match a {
+        Accessor::Group { id, permissions } if id.as_str() == group => Some(permissions.bits()),
+        _ => None,
+    })
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn official_sdk_lists_reads_grants_and_revokes_and_opadmin_sees_each_write() {
+    let emu = start(Faults::default()).await;
+    let token = emu.service_account_token().expect("the demo account has a service account");
+    let group = emu.group_uuid(DEMO_SERVICE_ACCOUNT_GROUP).expect("demo group");
+    let admin = admin(&emu).await;
+
+    // A vault the service account manages and the group cannot open yet.
+    let sa = Admin::builder()
+        .address(emu.address())
+        .service_account_token(token.as_str())
+        .build()
+        .await
+        .expect("opadmin signs in with the service-account token");
+    let ours = sa.vaults().await.expect("opadmin lists the service account's vaults");
+    let mut candidates = Vec::new();
+    for v in &ours {
+        if group_acl(&admin, v.id.as_str(), &group).await.is_none() {
+            candidates.push(v.id.to_string());
+        }
+    }
+    let vault = candidates.first().expect("a vault the group has no access to").clone();
+
+    let mut node = Interop::start(
+        &emu,
+        token.as_str(),
+        &[("OPADMIN_GROUP", group.clone()), ("OPADMIN_VAULT", vault.clone())],
+    );
+    node.expect("signed-in").await;
+
+    // The same vaults, by uuid and title, as opadmin lists with the same token.
+    let listed = node.expect("vaults").await;
+    let mut theirs: Vec<(String, String)> = listed["vaults"]
+        .as_array()
+        .expect("vaults array")
+        .iter()
+        .map(|v| (v["id"].as_str().unwrap().to_owned(), v["title"].as_str().unwrap().to_owned()))
+        .collect();
+    let mut mine: Vec<(String, String)> =
+        ours.iter().map(|v| (v.id.to_string(), v.name.clone())).collect();
+    theirs.sort();
+    mine.sort();
+    assert!(!mine.is_empty());
+    assert_eq!(theirs, mine, "the official SDK and opadmin list different vaults");
+
+    let read = node.expect("vault").await;
+    assert_eq!(read["id"], vault.as_str());
+    let accessors = read["access"].as_array().expect("accessors");
+    assert!(!accessors.is_empty(), "the vault has accessors: {read}");
+    assert!(
+        accessors.iter().all(|a| a["accessorUuid"].as_str() != Some(group.as_str())),
+        "the group must not have access yet: {read}"
+    );
+
+    let g = node.expect("group").await;
+    assert_eq!(g["id"], group.as_str());
+    assert_eq!(g["title"], DEMO_SERVICE_ACCOUNT_GROUP);
+
+    node.expect("granted").await;
+    assert_eq!(
+        group_acl(&admin, &vault, &group).await,
+        Some(GRANTED_ACL),
+        "opadmin sees the group's new access with exactly the permissions asked for"
+    );
+    node.proceed().await;
+
+    node.expect("revoked").await;
+    assert_eq!(group_acl(&admin, &vault, &group).await, None, "opadmin sees the access revoked");
+    node.proceed().await;
+
+    node.expect("done").await;
+    assert_eq!(node.exit_code().await, Some(0));
+}
+
+/// One required shape removed (`newEmail` from `auth/start`): the official client cannot sign in.
+/// This is what makes the test above evidence: the emulator's shapes are checked by 1Password's
+/// own parser, and it does fail when one is missing.
+#[tokio::test(flavor = "multi_thread")]
+async fn official_sdk_fails_when_auth_start_lacks_new_email() {
+    let faults = Faults { omit_auth_start_new_email: true, ..Faults::default() };
+    let emu = start(faults).await;
+    let token = emu.service_account_token().expect("service account");
+    let mut node = Interop::start(&emu, token.as_str(), &[("OPADMIN_STEPS", "sign-in".into())]);
+    let got = node.next().await;
+    assert_eq!(got["event"], "error", "sign-in must fail without newEmail: {got}");
+    assert_eq!(got["stage"], "sign-in");
+    assert_eq!(got["trace"], serde_json::json!(["POST /api/v3/auth/start"]));
+    assert_eq!(node.exit_code().await, Some(1));
+
+    // The same emulator without the fault is fine: the failure is the missing key, nothing else.
+    let emu = start(Faults::default()).await;
+    let token = emu.service_account_token().expect("service account");
+    let mut node = Interop::start(&emu, token.as_str(), &[("OPADMIN_STEPS", "sign-in".into())]);
+    node.expect("signed-in").await;
+    node.expect("vaults").await;
+    node.expect("done").await;
+    assert_eq!(node.exit_code().await, Some(0));
+}
