@@ -40,8 +40,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
-use opadmin_crypto::encoding::UuidCase;
-use opadmin_crypto::keyset::Keyset;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -51,6 +49,7 @@ pub use builder::{
 };
 pub use config::{EmulatorConfig, Faults, SrpFlavours};
 pub use model::{Credentials, Plan, acl, perm};
+pub use server::scim::ScimToken;
 
 /// Errors starting an emulator.
 #[derive(Debug, thiserror::Error)]
@@ -101,6 +100,9 @@ impl Emulator {
             entropy: rng::Entropy::new(seed_entropy),
             requests: AtomicU64::new(0),
             changes: AtomicU64::new(0),
+            scim: server::scim::ScimState::new(server::scim::ScimToken::generate(
+                &rng::Entropy::new(seed_entropy.map(|s| s ^ SCIM_TOKEN_SEED)),
+            )),
         });
         let app = Router::new()
             .fallback(server::dispatch)
@@ -127,6 +129,10 @@ impl Emulator {
         })
     }
 }
+
+/// Mixed into the seed for the SCIM token's own stream, so that drawing it leaves the server's
+/// seeded ids unchanged.
+const SCIM_TOKEN_SEED: u64 = 0x5C17_0000_0000_0001;
 
 fn account_seed(builder: &AccountBuilder) -> Option<u64> {
     builder.seed_value().map(|s| s.wrapping_add(1))
@@ -199,6 +205,22 @@ impl RunningEmulator {
         self.addr
     }
 
+    /// The SCIM base URL to hand a SCIM client: `http://127.0.0.1:PORT/scim/v2`. The same
+    /// endpoints also answer under `/scim` and at the root (as 1Password's bridge is addressed).
+    pub fn scim_url(&self) -> String {
+        format!("{}/scim/v2", self.address())
+    }
+
+    /// The SCIM bearer token (random per emulator; repeatable when the account is seeded).
+    pub fn scim_token(&self) -> &str {
+        self.shared.scim.token.as_str()
+    }
+
+    /// The SCIM bearer token as a type whose `Debug` does not show it.
+    pub fn scim_bearer(&self) -> &ScimToken {
+        &self.shared.scim.token
+    }
+
     /// The owner's credentials.
     pub fn owner(&self) -> &Credentials {
         &self.credentials[0]
@@ -238,41 +260,23 @@ impl RunningEmulator {
             .position(|i| i.email == email && i.state == 'P')
             .ok_or_else(|| EmulatorError::NotFound(format!("no pending invitation for {email}")))?;
         account.invitations[idx].state = 'A';
-        let new_uuid = self.shared.entropy.uuid(UuidCase::Upper);
-        account.invitations[idx].user = Some(new_uuid.clone());
+        if let Some(user) = account.invitations[idx].user.clone()
+            && let Some(uuid) =
+                server::scim::accept_provisioned(&self.shared, &mut account, &user, name)
+        {
+            return Ok(uuid);
+        }
         let invite_type = account.invitations[idx].invite_type;
-        let entropy = &self.shared.entropy;
-        let uuid = new_uuid;
-        let keyset_uuid = entropy.uuid(UuidCase::Lower);
-        let pool = account.key_pool.clone();
-        let private = pool[account.users.len() % pool.len()].with_kid(&keyset_uuid);
-        let keyset = Keyset::from_parts(entropy.symmetric_key(keyset_uuid), private);
-        let params = opadmin_crypto::kdf::KdfParams::generate(1000);
-        let ct = keyset
-            .encrypt_with_auk(&entropy.symmetric_key("mp"), &params, 1)
-            .map_err(|e| EmulatorError::NotFound(format!("keyset: {e}")))?;
-        let now = model::now_rfc3339();
-        let public = keyset.public_key().clone();
-        let user = model::User {
-            uuid: uuid.clone(),
-            email: email.clone(),
-            name: name.to_owned(),
-            state: 'P',
-            user_type: invite_type,
-            created_at: now.clone(),
-            updated_at: now,
-            last_auth_at: None,
-            keyset: ct,
-            pub_jwk: public.to_jwk(),
-            public,
-            private: keyset.private_key().clone(),
-            sign_in: None,
-            totp_secret: None,
-            dsecrets: Default::default(),
-            devices: Default::default(),
-        };
-        account.emails.insert(email, uuid.clone());
-        account.users.insert(uuid.clone(), user);
+        let uuid = server::mutate::add_person(
+            &mut account,
+            &self.shared.entropy,
+            &email,
+            name,
+            'P',
+            invite_type,
+        )
+        .map_err(|e| EmulatorError::NotFound(format!("keyset: {e}")))?;
+        account.invitations[idx].user = Some(uuid.clone());
         Ok(uuid)
     }
 

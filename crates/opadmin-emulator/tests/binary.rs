@@ -1,4 +1,5 @@
-//! The standalone binary: starts, prints its sign-in details, serves, and stops on Ctrl-C.
+//! The standalone binary: starts, prints its sign-in details and SCIM URL and token, serves both,
+//! and stops on Ctrl-C.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -40,6 +41,27 @@ async fn starts_prints_serves_and_stops_on_ctrl_c() {
         .await
         .expect("serves");
     assert_eq!(answer.status(), 200);
+
+    let scim_url = format!("http://127.0.0.1:{port}/scim/v2");
+    assert!(
+        printed.contains(&format!("SCIM bridge: {scim_url}")),
+        "{printed}"
+    );
+    let token = printed
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("SCIM token:"))
+        .expect("the SCIM token is printed")
+        .trim()
+        .to_owned();
+    let users = reqwest::Client::new()
+        .get(format!("{scim_url}/Users"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("serves SCIM");
+    assert_eq!(users.status(), 200);
+    let list: serde_json::Value = users.json().await.expect("a ListResponse");
+    assert!(list["totalResults"].as_u64().unwrap_or(0) > 0, "{list}");
 
     let killed = Command::new("kill")
         .args(["-INT", &child.id().to_string()])

@@ -878,26 +878,38 @@ impl Admin {
                 "the integration user cannot {action} itself"
             )));
         }
+        let mut user = user;
         let ids = std::slice::from_ref(&user.id);
-        match action {
-            "suspend" => self.client().suspend_people(ids).await?,
-            "reactivate" => self.client().reactivate_people(ids).await?,
-            _ => self.client().delete_people(ids).await?,
-        }
+        user.state = match action {
+            "suspend" => {
+                self.client().suspend_people(ids).await?;
+                UserState::Suspended
+            }
+            "reactivate" => {
+                self.client().reactivate_people(ids).await?;
+                UserState::Active
+            }
+            _ => {
+                self.client().delete_people(ids).await?;
+                UserState::Deleted
+            }
+        };
         Ok(user)
     }
 
-    /// Suspends a person (they can no longer sign in; nothing is deleted).
+    /// Suspends a person (they can no longer sign in; nothing is deleted). Returns the person
+    /// as they now are.
     pub async fn suspend(&self, user: impl Into<UserRef>) -> Result<User> {
         self.lifecycle(user.into(), "suspend").await
     }
 
-    /// Reactivates a suspended person.
+    /// Reactivates a suspended person. Returns the person as they now are.
     pub async fn reactivate(&self, user: impl Into<UserRef>) -> Result<User> {
         self.lifecycle(user.into(), "reactivate").await
     }
 
-    /// Removes a person from the account (their access and memberships go with them).
+    /// Removes a person from the account (their access and memberships go with them). Returns
+    /// the person as last seen, with the state [`UserState::Deleted`].
     pub async fn remove(&self, user: impl Into<UserRef>) -> Result<User> {
         self.lifecycle(user.into(), "remove").await
     }

@@ -52,11 +52,12 @@ pub trait Directory: Send + Sync {
     async fn invite(&self, email: &str, name: &str, user_type: UserType) -> Result<Invitation>;
     /// Confirms a person who accepted an invitation.
     async fn confirm(&self, user: UserRef) -> Result<()>;
-    /// Suspends a person.
+    /// Suspends a person; returns the person as they now are (state suspended).
     async fn suspend(&self, user: UserRef) -> Result<User>;
-    /// Reactivates a suspended person.
+    /// Reactivates a suspended person; returns the person as they now are.
     async fn reactivate(&self, user: UserRef) -> Result<User>;
-    /// Removes a person.
+    /// Removes a person; returns the person as last seen, with the state the backend left them
+    /// in (deleted, or suspended where removal suspends, as on 1Password's SCIM bridge).
     async fn remove(&self, user: UserRef) -> Result<User>;
     /// Every visible group with members.
     async fn list_groups(&self) -> Result<Vec<Group>>;

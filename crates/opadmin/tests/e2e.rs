@@ -1,5 +1,7 @@
 //! The whole administration job, end to end against the emulator.
 
+mod conformance;
+
 use opadmin::{
     Admin, Directory, Error, GrantOutcome, GroupRole, MembershipOutcome, RevokeOutcome, UserRef,
     UserState, UserType, VaultId, VaultPermissions,
@@ -666,4 +668,27 @@ async fn a_large_account_syncs_correctly() {
             .count()
             >= 10_000
     );
+}
+
+/// The b5 backend through the shared `Directory` conformance suite (with confirmation, guests,
+/// vault access and group managers, which it supports).
+#[tokio::test(flavor = "multi_thread")]
+async fn admin_passes_the_directory_conformance_suite() {
+    let emu = start(demo_account().group(GroupSpec::new("Conformance b5"))).await;
+    let admin = admin_for(&emu, "admin@acme.example").await.unwrap();
+    let group = opadmin::GroupId::new(emu.group_uuid("Conformance b5").expect("group"));
+    let accept = |email: &str, name: &str| {
+        emu.accept_invitation(email, name)
+            .expect("invitation accepted");
+    };
+    let outcome = conformance::run(&conformance::Backend {
+        dir: &admin,
+        paged: None,
+        tag: "b5",
+        group,
+        accept: Some(&accept),
+        vault: Some(vault(&emu, "Engineering")),
+    })
+    .await;
+    assert_eq!(emu.user_state(outcome.people[4].as_str()), Some('D'));
 }

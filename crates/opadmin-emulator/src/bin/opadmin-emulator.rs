@@ -1,5 +1,5 @@
 //! `opadmin-emulator`: serves the demo account (or a synthetic one) on loopback until Ctrl-C, and
-//! prints how to sign in.
+//! prints how to sign in (b5) and the SCIM bridge URL and bearer token.
 //!
 //! ```text
 //! opadmin-emulator [--port N] [--iterations N] [--seed N] [--synthetic USERS,GROUPS,VAULTS]
@@ -102,6 +102,13 @@ async fn main() -> ExitCode {
     println!(
         "  e.g. OPADMIN_ADDRESS={} OPADMIN_EMAIL=admin@acme.example OPADMIN_PASSWORD=... OPADMIN_SECRET_KEY=...",
         emulator.address()
+    );
+    println!();
+    println!("  SCIM bridge: {}", emulator.scim_url());
+    println!("  SCIM token:  {}", emulator.scim_token());
+    println!(
+        "  e.g. curl -H \"Authorization: Bearer $TOKEN\" {}/Users",
+        emulator.scim_url()
     );
     println!("Press Ctrl-C to stop.");
     let _ = tokio::signal::ctrl_c().await;

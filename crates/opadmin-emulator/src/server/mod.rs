@@ -3,7 +3,9 @@
 //! answer with the session key.
 
 mod auth;
+pub(crate) mod mutate;
 mod resources;
+pub(crate) mod scim;
 pub(crate) mod session;
 
 use std::collections::HashMap;
@@ -31,6 +33,8 @@ pub(crate) struct Shared {
     pub requests: AtomicU64,
     /// Signed requests that changed the account (a write answered 200).
     pub changes: AtomicU64,
+    /// The SCIM side: its bearer token and what it keeps beside the account.
+    pub scim: scim::ScimState,
 }
 
 impl Shared {
@@ -51,6 +55,8 @@ pub(crate) struct Req {
     pub mac_url: String,
     pub session_header: Option<String>,
     pub mac_header: Option<String>,
+    /// The `Authorization` header (SCIM's bearer token).
+    pub authorization: Option<String>,
     pub body: Bytes,
     /// The decrypted (or plain) JSON body of a signed request.
     pub json: Value,
@@ -237,6 +243,7 @@ async fn read(request: Request) -> Result<Req, Reply> {
         mac_url: format!("{host}{path}?{raw_query}"),
         session_header: header("x-agilebits-session-id"),
         mac_header: header("x-agilebits-mac"),
+        authorization: header("authorization"),
         body,
         json: Value::Null,
     })
@@ -262,7 +269,11 @@ fn percent_decode(s: &str) -> String {
 }
 
 fn respond(reply: Reply) -> Response {
-    let body = serde_json::to_vec(&reply.body).unwrap_or_else(|_| b"{}".to_vec());
+    let body = if reply.status == 204 {
+        Vec::new()
+    } else {
+        serde_json::to_vec(&reply.body).unwrap_or_else(|_| b"{}".to_vec())
+    };
     let mut response = Response::new(Body::from(body));
     *response.status_mut() =
         StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
@@ -279,6 +290,9 @@ fn respond(reply: Reply) -> Response {
 
 fn handle(shared: &Shared, mut req: Req) -> Reply {
     let segs: Vec<&str> = req.segs.iter().map(String::as_str).collect();
+    if let Some(path) = scim::mount(&segs) {
+        return scim::handle(shared, &req, path);
+    }
     match (req.method.as_str(), segs.as_slice()) {
         ("POST", ["api", "v3", "auth", "start"]) => return auth::start(shared, &req),
         ("POST", ["api", "v1", "device"]) if !has_key(shared, &req) => {

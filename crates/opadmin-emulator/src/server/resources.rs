@@ -2,14 +2,14 @@
 //! signed-in person may see (PROTOCOL.md decision 7); every change checks its authority first
 //! and validates everything before applying anything.
 
-use opadmin_crypto::encoding::UuidCase;
 use opadmin_crypto::envelope::Envelope;
 use opadmin_crypto::keyset::KeysetCiphertext;
 use serde_json::{Value, json};
 
+use super::mutate::{self, Lifecycle};
 use super::{Reply, Req, Shared, code};
 use crate::builder::opens_to;
-use crate::model::{Access, Account, Invitation, Member, Plan, Vault, acl, now_rfc3339, perm};
+use crate::model::{Access, Account, Invitation, Plan, Vault, acl, now_rfc3339, perm};
 use crate::views;
 
 pub(super) fn route(shared: &Shared, req: &Req, me: &str, segs: &[&str]) -> Reply {
@@ -402,19 +402,11 @@ fn membership(shared: &Shared, req: &Req, me: &str, uuid: &str) -> Reply {
     let now = now_rfc3339();
     let group = account.groups.get_mut(uuid).expect("checked above");
     for (member, role, keyset) in additions {
-        group.members.insert(
-            member,
-            Member {
-                role,
-                keyset,
-                created_at: now.clone(),
-            },
-        );
+        mutate::add_member(group, member, role, keyset, &now);
     }
     for user in removes {
-        group.members.remove(&user);
+        mutate::remove_member(group, &user, &now);
     }
-    group.updated_at = now;
     Reply::success()
 }
 
@@ -427,7 +419,7 @@ fn remove_member(shared: &Shared, me: &str, group: &str, user: &str) -> Reply {
         return r;
     }
     if let Some(g) = account.groups.get_mut(group) {
-        g.members.remove(user);
+        mutate::remove_member(g, user, &now_rfc3339());
     }
     Reply::success()
 }
@@ -680,15 +672,7 @@ fn invite(shared: &Shared, req: &Req, me: &str) -> Reply {
         else {
             return Reply::bad_request();
         };
-        if account
-            .emails
-            .get(&email)
-            .and_then(|u| account.users.get(u))
-            .is_some_and(|u| u.state != 'D')
-            || account
-                .invitations
-                .iter()
-                .any(|i| i.email == email && i.state == 'P')
+        if mutate::email_in_use(&account, &email)
             || new.iter().any(|i: &Invitation| i.email == email)
         {
             return Reply::reason(409, "email_already_in_use");
@@ -711,16 +695,12 @@ fn invite(shared: &Shared, req: &Req, me: &str) -> Reply {
             }
             vaults.push((uuid.to_owned(), a as u32));
         }
-        new.push(Invitation {
-            uuid: shared.entropy.uuid(UuidCase::Lower),
+        new.push(mutate::new_invitation(
+            &shared.entropy,
             email,
             invite_type,
-            state: 'P',
             vaults,
-            sent_at: now_rfc3339(),
-            token: shared.entropy.uuid(UuidCase::Lower),
-            user: None,
-        });
+        ));
     }
     let sender = account
         .users
@@ -925,14 +905,7 @@ fn confirm(shared: &Shared, req: &Req, me: &str) -> Reply {
     }
     for (group, member, role, keyset) in new_members {
         if let Some(g) = account.groups.get_mut(&group) {
-            g.members.insert(
-                member,
-                Member {
-                    role,
-                    keyset,
-                    created_at: now.clone(),
-                },
-            );
+            mutate::add_member(g, member, role, keyset, &now);
         }
     }
     for (vault, user, access) in new_access {
@@ -976,40 +949,14 @@ fn lifecycle(shared: &Shared, me: &str, action: &str, uuids: &str) -> Reply {
         if id == me || (owners.contains(id) && !me_owner) {
             return Reply::not_permitted();
         }
-        let ok = match action {
-            "suspend" => matches!(user.state, 'A' | 'P' | 'T' | '1' | '2' | '3' | '4'),
-            "reactivate" => user.state == 'S',
-            _ => true,
-        };
-        if !ok {
+        if !Lifecycle::from_action(action).allowed_from(user.state) {
             return Reply::invalid("The person is not in a state that allows this.");
         }
     }
-    let now = now_rfc3339();
-    for id in &ids {
-        if action == "delete" {
-            for g in account.groups.values_mut() {
-                g.members.remove(id);
-            }
-            for v in account.vaults.values_mut() {
-                if v.users.remove(id).is_some() {
-                    v.access_version += 1;
-                }
-            }
-        }
-        if let Some(u) = account.users.get_mut(id) {
-            u.state = match action {
-                "suspend" => 'S',
-                "reactivate" => 'A',
-                _ => 'D',
-            };
-            u.updated_at = now.clone();
-        }
-    }
+    let action = Lifecycle::from_action(action);
+    mutate::apply_lifecycle(&mut account, &ids, action);
     drop(account);
-    if action != "reactivate" {
-        shared.sessions().retain(|_, s| !ids.contains(&s.user));
-    }
+    mutate::end_sessions(shared, &ids, action);
     Reply::success()
 }
 

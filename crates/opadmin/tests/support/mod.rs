@@ -1,0 +1,80 @@
+//! Test support shared by the SCIM test files: Python tools from PyPI installed into a virtual
+//! environment under the target directory (reused when present), and free loopback ports.
+#![allow(dead_code)]
+
+use std::net::{Ipv4Addr, TcpListener};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Runs a command, failing the test with its output if it does not succeed.
+pub fn run(what: &str, cmd: &mut Command) -> String {
+    let out = cmd.output().unwrap_or_else(|e| {
+        panic!("{what}: could not run {cmd:?}: {e}. Install python3 (>= 3.11) with venv and pip")
+    });
+    assert!(
+        out.status.success(),
+        "{what} failed ({}): {cmd:?}\n--- stdout\n{}\n--- stderr\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The executable `exe` of PyPI package `package` pinned at `version`: `$override_var` if set,
+/// else from a venv of its own under the target directory, created and filled with `pip` on
+/// first use. Needs `python3` (>= 3.11; `PYTHON` picks another) and network access to PyPI the
+/// first time; without them the test fails saying what to install.
+pub fn python_tool(package: &str, version: &str, exe: &str, override_var: &str) -> PathBuf {
+    if let Some(path) = std::env::var_os(override_var) {
+        return PathBuf::from(path);
+    }
+    let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("venv-{package}-{version}"));
+    let bin = if cfg!(windows) { "Scripts" } else { "bin" };
+    let exe = venv.join(bin).join(exe);
+    let marker = venv.join(".installed");
+    if exe.exists() && marker.exists() {
+        return exe;
+    }
+    let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
+    let ok = run(
+        "checking the Python version",
+        Command::new(&python).args(["-c", "import sys; print(sys.version_info >= (3, 11))"]),
+    );
+    assert_eq!(
+        ok.trim(),
+        "True",
+        "{package} {version} needs Python >= 3.11; set PYTHON to a newer interpreter"
+    );
+    if venv.exists() {
+        std::fs::remove_dir_all(&venv).expect("removing an incomplete venv");
+    }
+    run(
+        "creating the venv (install python3-venv if this fails)",
+        Command::new(&python).arg("-m").arg("venv").arg(&venv),
+    );
+    run(
+        &format!("pip install {package}=={version} (needs network access to PyPI)"),
+        Command::new(venv.join(bin).join("python"))
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+            ])
+            .arg(format!("{package}=={version}")),
+    );
+    assert!(exe.exists(), "pip installed no {}", exe.display());
+    std::fs::write(&marker, version).expect("writing the venv marker");
+    exe
+}
+
+/// A loopback port that was free a moment ago (for tools that cannot report the port they
+/// bound).
+pub fn free_port() -> u16 {
+    TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+        .and_then(|l| l.local_addr())
+        .expect("a free loopback port")
+        .port()
+}
