@@ -68,3 +68,13 @@ async fn starts_prints_serves_and_stops_on_ctrl_c() {
     let _ = child.kill();
     panic!("did not stop within 5 s of Ctrl-C");
 }
+
+#[test]
+fn the_break_flag_takes_only_known_shapes() {
+    let out = Command::new(env!("CARGO_BIN_EXE_opadmin-emulator"))
+        .args(["--break", "no-such-shape"])
+        .output()
+        .expect("binary runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("omit-new-email"));
+}

@@ -95,6 +95,10 @@ async fn a_service_account_lists_its_vaults_and_reads_its_group() {
     assert!(accessors.iter().any(|a| matches!(a,
         Accessor::User { id, .. } if id == sa.user_id())));
 
+    // An expired session is signed in again with the token, transparently.
+    emu.expire_sessions();
+    assert_eq!(sa.vaults().await.expect("vaults after expiry").len(), 2);
+
     // A vault it was not given is not there to read.
     let shared = VaultId::new(emu.vault_uuid("Shared Logins").unwrap());
     assert!(matches!(
