@@ -56,7 +56,7 @@ use async_trait::async_trait;
 use opadmin_crypto::encoding::{UuidCase, generate_uuid};
 use opadmin_crypto::envelope::SymmetricKey;
 use opadmin_crypto::kdf::{KdfParams, derive_auk, derive_srp_x, normalize_email};
-use opadmin_crypto::keyset::Keyring;
+use opadmin_crypto::keyset::{Keyring, KeysetCiphertext};
 use opadmin_crypto::secret::{Password, SecretBytes32};
 use opadmin_crypto::secret_key::SecretKey;
 use opadmin_crypto::srp::{SrpClient, SrpVersion, v1_client_verify_hash, v1_server_verify_hash};
@@ -75,6 +75,7 @@ use crate::models::{
     SrpV2Response, StartAuthRequest, StartAuthResponse, StartAuthStatus, VerifyRequest,
     VerifyResponse,
 };
+use crate::service_account::ServiceAccountToken;
 use crate::transport::{
     Reauthenticate, Request, Session, Transport, TransportConfig, client_parts, from_answer,
 };
@@ -347,13 +348,154 @@ pub async fn sign_in_with_transport(
         }
         None => generate_uuid(UuidCase::Lower),
     };
+    sign_in_as(
+        transport,
+        Identity::Password(credentials),
+        options,
+        device_uuid,
+    )
+    .await
+}
+
+/// Signs in with a service-account token (`ops_…`, see
+/// [`ServiceAccountToken`](crate::service_account::ServiceAccountToken)) at the address the token
+/// names (a bare host means HTTPS). The flow is the password sign-in's, except that step 2 and
+/// the AUK of step 5 are not derived: the token carries `x` (`srpX`) and the AUK (`muk`). The
+/// token's device is used ([`SignInOptions::device_uuid`] is ignored); service accounts have
+/// no second factor.
+///
+/// A refused token is [`ApiError::ServiceAccountTokenRejected`].
+pub async fn sign_in_service_account(
+    token: ServiceAccountToken,
+    options: SignInOptions,
+) -> Result<SignedIn> {
+    let transport = Transport::new(token.sign_in_address(), options.transport.clone())?;
+    sign_in_service_account_with_transport(transport, token, options).await
+}
+
+/// Like [`sign_in_service_account`], over a transport made beforehand: its address is used,
+/// not the token's `signInAddress` (for a local emulator, `http://127.0.0.1:PORT`).
+pub async fn sign_in_service_account_with_transport(
+    transport: Transport,
+    token: ServiceAccountToken,
+    options: SignInOptions,
+) -> Result<SignedIn> {
+    let device_uuid = token.device_uuid().to_owned();
+    sign_in_as(
+        transport,
+        Identity::ServiceAccount(token),
+        options,
+        device_uuid,
+    )
+    .await
+}
+
+/// Who signs in, and how `x` and the AUK are had: by 2SKD from a password and Secret Key, or
+/// straight from a service-account token. Everything else about signing in is shared.
+enum Identity {
+    Password(Credentials),
+    ServiceAccount(ServiceAccountToken),
+}
+
+impl Identity {
+    fn email(&self) -> &str {
+        match self {
+            Self::Password(c) => &c.email,
+            Self::ServiceAccount(t) => t.email(),
+        }
+    }
+
+    fn secret_key(&self) -> &SecretKey {
+        match self {
+            Self::Password(c) => &c.secret_key,
+            Self::ServiceAccount(t) => t.secret_key(),
+        }
+    }
+
+    /// Step 2: SRP `x` for the server's `userAuth`.
+    async fn srp_x(self: &Arc<Self>, method: &str, params: &KdfParams) -> Result<SecretBytes32> {
+        match &**self {
+            Self::Password(_) => {
+                let (me, method, params) = (self.clone(), method.to_owned(), params.clone());
+                blocking(move || {
+                    let Self::Password(creds) = &*me else {
+                        unreachable!("matched above")
+                    };
+                    Ok(derive_srp_x(
+                        &creds.password,
+                        &creds.email,
+                        &creds.secret_key,
+                        &method,
+                        &params,
+                    )?)
+                })
+                .await
+            }
+            Self::ServiceAccount(token) => Ok(token.srp_x().clone()),
+        }
+    }
+
+    /// Step 5: the Account Unlock Key that opens the primary keyset.
+    async fn auk(self: &Arc<Self>, primary: &KeysetCiphertext) -> Result<SymmetricKey> {
+        if let Self::ServiceAccount(token) = &**self {
+            return Ok(token.muk().clone());
+        }
+        let enc = &primary.enc_sym_key;
+        let (Some(alg), Some(p2s), Some(p2c)) = (enc.alg.as_deref(), enc.p2s.as_deref(), enc.p2c)
+        else {
+            return Err(ApiError::Protocol(
+                "the primary keyset does not say how its key is derived (alg, p2s, p2c)".into(),
+            ));
+        };
+        let params = KdfParams::from_wire(alg, p2s, p2c).map_err(|e| {
+            ApiError::Protocol(format!(
+                "the primary keyset's key-derivation parameters are unusable ({e})"
+            ))
+        })?;
+        let me = self.clone();
+        blocking(move || {
+            let Self::Password(creds) = &*me else {
+                unreachable!("returned above")
+            };
+            Ok(derive_auk(
+                &creds.password,
+                &creds.email,
+                &creds.secret_key,
+                &params,
+            ))
+        })
+        .await
+    }
+
+    /// A service account's credentials are one token: "wrong email, password or Secret Key"
+    /// reads as "the token was refused".
+    fn sign_in_error(&self, error: ApiError) -> ApiError {
+        match (self, error) {
+            (Self::ServiceAccount(_), ApiError::Authentication | ApiError::WrongSecretKey) => {
+                ApiError::ServiceAccountTokenRejected
+            }
+            (_, other) => other,
+        }
+    }
+}
+
+async fn sign_in_as(
+    transport: Transport,
+    identity: Identity,
+    options: SignInOptions,
+    device_uuid: String,
+) -> Result<SignedIn> {
+    let identity = Arc::new(identity);
     let routine = Arc::new(SignInRoutine {
         dsecret: Mutex::new(options.dsecret.clone()),
-        credentials: Arc::new(credentials),
+        identity: identity.clone(),
         options,
         device_uuid: device_uuid.clone(),
     });
-    let established = routine.establish(&transport).await?;
+    let established = routine
+        .establish(&transport)
+        .await
+        .map_err(|e| identity.sign_in_error(e))?;
     transport.install_session(established.session);
     transport.set_reauthenticator(routine.clone());
 
@@ -365,34 +507,16 @@ pub async fn sign_in_with_transport(
         user_uuid.clone(),
         device_uuid.clone(),
     );
-    let keysets = client.keysets().await.map_err(sign_in_error)?;
+    let keysets = client
+        .keysets()
+        .await
+        .map_err(|e| identity.sign_in_error(sign_in_error(e)))?;
     let primary = keysets.primary().ok_or_else(|| {
         ApiError::Protocol("the account has no keyset encrypted by the Account Unlock Key".into())
     })?;
-    let enc = &primary.enc_sym_key;
-    let (Some(alg), Some(p2s), Some(p2c)) = (enc.alg.as_deref(), enc.p2s.as_deref(), enc.p2c)
-    else {
-        return Err(ApiError::Protocol(
-            "the primary keyset does not say how its key is derived (alg, p2s, p2c)".into(),
-        ));
-    };
-    let params = KdfParams::from_wire(alg, p2s, p2c).map_err(|e| {
-        ApiError::Protocol(format!(
-            "the primary keyset's key-derivation parameters are unusable ({e})"
-        ))
-    })?;
-    let creds = routine.credentials.clone();
-    let auk: SymmetricKey = blocking(move || {
-        Ok(derive_auk(
-            &creds.password,
-            &creds.email,
-            &creds.secret_key,
-            &params,
-        ))
-    })
-    .await?;
-    // SRP proved the password and Secret Key, so a keyset that does not open was changed or
-    // does not belong to this user.
+    let auk = identity.auk(primary).await?;
+    // SRP proved the password and Secret Key (or the token's x), so a keyset that does not open
+    // was changed or does not belong to this user.
     let keyring = Keyring::unlock(&keysets.keysets, &auk)
         .map_err(|e| ApiError::Tampered(format!("the account's keysets did not open ({e})")))?;
 
@@ -455,7 +579,7 @@ struct Established {
 
 /// Everything needed to sign in (again): kept by the transport for session expiry.
 struct SignInRoutine {
-    credentials: Arc<Credentials>,
+    identity: Arc<Identity>,
     options: SignInOptions,
     device_uuid: String,
     /// The newest remember-this-device token (the stored one, or one handed out since).
@@ -465,7 +589,10 @@ struct SignInRoutine {
 #[async_trait]
 impl Reauthenticate for SignInRoutine {
     async fn reauthenticate(&self, transport: &Transport) -> Result<Arc<Session>> {
-        Ok(self.establish(transport).await?.session)
+        self.establish(transport)
+            .await
+            .map(|e| e.session)
+            .map_err(|e| self.identity.sign_in_error(e))
     }
 }
 
@@ -504,9 +631,9 @@ impl SignInRoutine {
 
     /// Steps 1 to 4: a session with its key, the verify/complete answer, and any new dsecret.
     async fn establish(&self, transport: &Transport) -> Result<Established> {
-        let creds = &self.credentials;
-        let email = normalize_email(&creds.email);
-        let sk = &creds.secret_key;
+        let identity = &self.identity;
+        let email = normalize_email(identity.email());
+        let sk = identity.secret_key();
         let start_body = StartAuthRequest {
             email: email.clone(),
             sk_format: sk.format().to_owned(),
@@ -585,21 +712,7 @@ impl SignInRoutine {
                     "the server's key-derivation parameters are unusable ({e})"
                 ))
             })?;
-        let method = user_auth.method.clone();
-        let x: SecretBytes32 = {
-            let creds = creds.clone();
-            let params = params.clone();
-            blocking(move || {
-                Ok(derive_srp_x(
-                    &creds.password,
-                    &creds.email,
-                    &creds.secret_key,
-                    &method,
-                    &params,
-                )?)
-            })
-            .await?
-        };
+        let x: SecretBytes32 = identity.srp_x(&user_auth.method, &params).await?;
 
         let started = Arc::new(Session::started(session_id.clone()));
         let srp = SrpClient::generate();

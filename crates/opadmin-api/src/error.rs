@@ -42,6 +42,26 @@ pub enum ApiError {
     )]
     Authentication,
 
+    /// A service-account token (`ops_…`) that cannot be read. The reason names what is wrong
+    /// and never quotes the token or any part of it.
+    #[error(
+        "the service-account token is malformed: {reason}. Copy the whole token again (it starts \
+         with ops_) from where it was created"
+    )]
+    MalformedServiceAccountToken {
+        /// What is wrong, in words that contain nothing of the token.
+        reason: String,
+    },
+
+    /// The account refused a well-formed service-account token (unknown, revoked or expired,
+    /// or for another account). Deliberately says nothing more.
+    #[error(
+        "sign-in failed: the account refused the service-account token (it may have been revoked \
+         or have expired, or belong to another account). Create a new token for the service \
+         account and try again"
+    )]
+    ServiceAccountTokenRejected,
+
     /// The server says the signing-in user's Secret Key is not the one given: its id (the six
     /// characters after `A3-`) or format differs. Deliberately says nothing more.
     #[error(

@@ -3,7 +3,9 @@
 //! Signing in and calling the account:
 //!
 //! * [`auth`]: [`auth::Credentials`], [`auth::SignInOptions`] (SRP v1/v2, device uuid, TOTP
-//!   secret, code callback, remember-this-device token) and [`auth::sign_in`], which returns a
+//!   secret, code callback, remember-this-device token) and [`auth::sign_in`] (or
+//!   [`auth::sign_in_service_account`] with a [`service_account::ServiceAccountToken`]), which
+//!   returns a
 //!   [`auth::SignedIn`]: the signed-in [`Client`], the user's
 //!   [`Keyring`](opadmin_crypto::keyset::Keyring), account, user and device uuids, and any new
 //!   remember-this-device token.
@@ -86,6 +88,7 @@ pub mod models;
 pub mod pages;
 pub mod people;
 pub mod reports;
+pub mod service_account;
 pub mod transport;
 pub mod types;
 pub mod users;

@@ -13,15 +13,18 @@ use opadmin_crypto::envelope::SymmetricKey;
 use opadmin_crypto::kdf::{self, KdfAlgorithm, KdfParams};
 use opadmin_crypto::keyset::Keyset;
 use opadmin_crypto::rsa::RsaPrivateKey;
-use opadmin_crypto::secret::Password;
+use opadmin_crypto::secret::{Password, SecretBytes32};
 use opadmin_crypto::secret_key::{ALPHABET, SecretKey};
 use opadmin_crypto::srp;
 
 use crate::model::{
-    Access, Account, Credentials, Group, Invitation, Member, Plan, SignIn, User, Vault, acl,
-    now_rfc3339, perm,
+    Access, Account, Credentials, Group, Invitation, Member, Plan, ServiceAccount, SignIn, User,
+    Vault, acl, now_rfc3339, perm,
 };
 use crate::rng::Entropy;
+use crate::service_account::{
+    SERVICE_ACCOUNT_EMAIL_DOMAIN, SERVICE_ACCOUNT_ITERATIONS, ServiceAccountSpec,
+};
 
 /// A person's role in the account.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -200,6 +203,9 @@ pub enum BuildError {
     /// Two people share an email.
     #[error("two people share the email {0:?}")]
     DuplicateEmail(String),
+    /// A service account names a vault that is not in the account.
+    #[error("no vault named {0:?} in the account")]
+    UnknownVault(String),
     /// Crypto failed (key generation).
     #[error("crypto failure: {0}")]
     Crypto(#[from] opadmin_crypto::CryptoError),
@@ -217,6 +223,7 @@ pub struct AccountBuilder {
     people: Vec<PersonSpec>,
     groups: Vec<GroupSpec>,
     vaults: Vec<VaultSpec>,
+    service_accounts: Vec<ServiceAccountSpec>,
     synthetic: (usize, usize, usize),
 }
 
@@ -237,6 +244,7 @@ impl AccountBuilder {
             people: Vec::new(),
             groups: Vec::new(),
             vaults: Vec::new(),
+            service_accounts: Vec::new(),
             synthetic: (0, 0, 0),
         }
     }
@@ -304,6 +312,13 @@ impl AccountBuilder {
     /// Adds a shared vault.
     pub fn vault(mut self, vault: VaultSpec) -> Self {
         self.vaults.push(vault);
+        self
+    }
+
+    /// Adds a service account (a user of type `S` that signs in with an `ops_` token; see
+    /// [`RunningEmulator::service_accounts`](crate::RunningEmulator::service_accounts)).
+    pub fn service_account(mut self, service_account: ServiceAccountSpec) -> Self {
+        self.service_accounts.push(service_account);
         self
     }
 
@@ -460,6 +475,67 @@ impl Maker {
         Ok((user, creds))
     }
 
+    /// A service account: own key pair, SRP `x` and AUK stored directly (decisions in
+    /// `service_account.rs`), a registered device, no group.
+    fn service_account(
+        &mut self,
+        spec: &ServiceAccountSpec,
+        index: usize,
+    ) -> Result<(User, ServiceAccount), BuildError> {
+        let uuid = self.entropy.uuid(UuidCase::Upper);
+        let keyset_uuid = self.entropy.uuid(UuidCase::Lower);
+        let private = self.entropy.key_pair(&keyset_uuid, &self.pool, index);
+        let sk = self.secret_key();
+        let srp_x = SecretBytes32::new(self.entropy.bytes::<32>());
+        let auk = SymmetricKey::new("mp", self.entropy.bytes::<32>());
+        let params = |entropy: &Entropy| KdfParams {
+            alg: KdfAlgorithm::Pbes2gHs256,
+            salt: entropy.bytes::<16>().to_vec(),
+            iterations: SERVICE_ACCOUNT_ITERATIONS,
+        };
+        let (auk_params, srp_params) = (params(&self.entropy), params(&self.entropy));
+        let device = self.entropy.uuid(UuidCase::Lower);
+        let throttle_seed = self.entropy.bytes::<32>();
+        let throttle_uuid = self.entropy.uuid(UuidCase::Lower);
+        let keyset = Keyset::from_parts(self.entropy.symmetric_key(keyset_uuid), private);
+        let ct = keyset.encrypt_with_auk(&auk, &auk_params, 1)?;
+        let public = keyset.public_key().clone();
+        let user = User {
+            email: format!("{}@{SERVICE_ACCOUNT_EMAIL_DOMAIN}", uuid.to_lowercase()),
+            uuid,
+            name: spec.name.clone(),
+            state: 'A',
+            user_type: 'S',
+            created_at: self.now.clone(),
+            updated_at: self.now.clone(),
+            last_auth_at: None,
+            keyset: ct,
+            pub_jwk: public.to_jwk(),
+            public,
+            private: keyset.private_key().clone(),
+            sign_in: Some(SignIn {
+                kdf: srp_params,
+                verifier: srp::verifier(&srp_x),
+                sk_format: sk.format().to_owned(),
+                sk_id: sk.account_id().to_owned(),
+            }),
+            totp_secret: None,
+            dsecrets: BTreeSet::new(),
+            devices: BTreeSet::from([device.clone()]),
+        };
+        let sa = ServiceAccount {
+            srp_x,
+            auk,
+            secret_key: sk.to_readable(),
+            throttle_seed,
+            throttle_uuid,
+            device,
+            permissions: spec.permissions,
+            groups: BTreeSet::new(),
+        };
+        Ok((user, sa))
+    }
+
     fn make(mut self) -> Result<(Account, Vec<Credentials>), BuildError> {
         let mut people = std::mem::take(&mut self.spec.people);
         if !people.iter().any(|p| p.role == Role::Owner) {
@@ -494,6 +570,7 @@ impl Maker {
             vaults: BTreeMap::new(),
             invitations: Vec::<Invitation>::new(),
             key_pool: self.pool.clone(),
+            service_accounts: BTreeMap::new(),
         };
 
         let mut credentials = Vec::new();
@@ -509,6 +586,15 @@ impl Maker {
             }
             credentials.extend(creds);
             roles.push((user.uuid.clone(), spec.role, spec.state));
+            account.users.insert(user.uuid.clone(), user);
+        }
+        let sa_specs = std::mem::take(&mut self.spec.service_accounts);
+        let mut sa_ids = Vec::new();
+        for (i, spec) in sa_specs.iter().enumerate() {
+            let (user, sa) = self.service_account(spec, people.len() + i)?;
+            account.emails.insert(user.email.clone(), user.uuid.clone());
+            sa_ids.push(user.uuid.clone());
+            account.service_accounts.insert(user.uuid.clone(), sa);
             account.users.insert(user.uuid.clone(), user);
         }
 
@@ -613,6 +699,22 @@ impl Maker {
             }
         }
         let _ = user_ids;
+        for (spec, id) in sa_specs.iter().zip(&sa_ids) {
+            for name in &spec.groups {
+                let g = group_names
+                    .get(name)
+                    .ok_or_else(|| BuildError::UnknownGroup(name.clone()))?
+                    .clone();
+                if let Some(sa) = account.service_accounts.get_mut(id) {
+                    sa.groups.insert(g);
+                }
+            }
+            for (vault, _) in &spec.vaults {
+                if !self.spec.vaults.iter().any(|v| &v.name == vault) {
+                    return Err(BuildError::UnknownVault(vault.clone()));
+                }
+            }
+        }
 
         // Every group's keyset is also wrapped to the Recovery group (PROTOCOL.md 4.4).
         let recovery_public = account.groups[&recovery_id].keyset.public_key().clone();
@@ -681,6 +783,11 @@ impl Maker {
                     .uuid
                     .clone();
                 grants.push((false, u, *a));
+            }
+            for (sa, id) in sa_specs.iter().zip(&sa_ids) {
+                for (_, a) in sa.vaults.iter().filter(|(v, _)| *v == spec.name) {
+                    grants.push((false, id.clone(), *a));
+                }
             }
             for (name, a) in &spec.groups {
                 let g = group_names

@@ -30,6 +30,11 @@ pub struct Faults {
     pub drop_connection_every: Option<u64>,
     /// A session expires after this many signed requests (forced expiry mid-sequence).
     pub expire_session_after_requests: Option<u64>,
+    /// Test aid, a deliberately broken response shape: `POST /api/v3/auth/start` answers
+    /// without the `newEmail` key. The official 1Password SDK fails to parse such an answer
+    /// (PROTOCOL.md "Observed"), so an interoperability test can show that it needs the key.
+    /// The binary's `--break omit-new-email` sets it.
+    pub omit_auth_start_new_email: bool,
 }
 
 /// Configuration of a running emulator.

@@ -32,6 +32,7 @@ pub mod config;
 mod model;
 pub mod rng;
 mod server;
+mod service_account;
 mod views;
 
 use std::collections::HashMap;
@@ -50,6 +51,10 @@ pub use builder::{
 pub use config::{EmulatorConfig, Faults, SrpFlavours};
 pub use model::{Credentials, Plan, acl, perm};
 pub use server::scim::ScimToken;
+pub use service_account::{
+    SERVICE_ACCOUNT_EMAIL_DOMAIN, SERVICE_ACCOUNT_ITERATIONS, ServiceAccountCredentials,
+    ServiceAccountSpec,
+};
 
 /// Errors starting an emulator.
 #[derive(Debug, thiserror::Error)]
@@ -234,6 +239,33 @@ impl RunningEmulator {
             .find(|c| c.email.to_lowercase() == email)
     }
 
+    /// Every service account with its `ops_` token, which names this emulator's `host:port`
+    /// as `signInAddress` (the token is rendered now: the address is known only once bound).
+    pub fn service_accounts(&self) -> Vec<ServiceAccountCredentials> {
+        let account = self.shared.account();
+        let address = self.host_port();
+        account
+            .service_accounts
+            .iter()
+            .filter_map(|(uuid, sa)| {
+                let user = account.users.get(uuid)?;
+                let sign_in = user.sign_in.as_ref()?;
+                Some(ServiceAccountCredentials {
+                    user_uuid: uuid.clone(),
+                    email: user.email.clone(),
+                    name: user.name.clone(),
+                    token: service_account::render_token(user, sign_in, sa, &address),
+                })
+            })
+            .collect()
+    }
+
+    /// The `ops_` token of the account's first service account (the demo account's
+    /// [`DEMO_SERVICE_ACCOUNT_NAME`]), if it has one.
+    pub fn service_account_token(&self) -> Option<String> {
+        self.service_accounts().into_iter().next().map(|s| s.token)
+    }
+
     /// How many requests the server has received.
     pub fn requests_served(&self) -> u64 {
         self.shared.requests.load(Ordering::Relaxed)
@@ -344,13 +376,13 @@ impl RunningEmulator {
             .collect()
     }
 
-    /// Number of people in the account (not deleted).
+    /// Number of people in the account (not deleted; service accounts are not people).
     pub fn user_count(&self) -> usize {
         self.shared
             .account()
             .users
             .values()
-            .filter(|u| u.state != 'D')
+            .filter(|u| u.state != 'D' && u.user_type != 'S')
             .count()
     }
 
@@ -376,6 +408,17 @@ impl Drop for RunningEmulator {
 /// Password of every person of [`demo_account`] who can sign in.
 pub const DEMO_PASSWORD: &str = "correct horse battery staple";
 
+/// The name of [`demo_account`]'s service account.
+pub const DEMO_SERVICE_ACCOUNT_NAME: &str = "Demo Service Account";
+
+/// The user-defined group of [`demo_account`] that its service account sees and may grant or
+/// revoke access to its vaults for (look its uuid up with [`RunningEmulator::group_uuid`]).
+pub const DEMO_SERVICE_ACCOUNT_GROUP: &str = "Marketing";
+
+/// The vaults of [`demo_account`] on which its service account holds read, write, export and
+/// Manage.
+pub const DEMO_SERVICE_ACCOUNT_VAULTS: [&str; 2] = ["Engineering", "Marketing"];
+
 /// A ready-made Business account, "Acme Corp":
 ///
 /// * `admin@acme.example` (owner) and `it-admin@acme.example` (administrator) can sign in;
@@ -383,9 +426,16 @@ pub const DEMO_PASSWORD: &str = "correct horse battery staple";
 ///   (suspended) and the guest `gina@acme.example`;
 /// * groups Engineering (alice, carol as manager) and Marketing (bob);
 /// * vaults Engineering (Engineering group), Marketing (Marketing group), Shared Logins (alice
-///   directly), and Finance, whose creator excluded Administrators.
+///   directly), and Finance, whose creator excluded Administrators;
+/// * the service account [`DEMO_SERVICE_ACCOUNT_NAME`], with read, write, export and Manage on
+///   [`DEMO_SERVICE_ACCOUNT_VAULTS`], shown the group [`DEMO_SERVICE_ACCOUNT_GROUP`]
+///   ([`RunningEmulator::service_account_token`]).
 pub fn demo_account() -> AccountBuilder {
     let rwe = acl::RWE;
+    let service_account = DEMO_SERVICE_ACCOUNT_VAULTS.iter().fold(
+        ServiceAccountSpec::new(DEMO_SERVICE_ACCOUNT_NAME).group(DEMO_SERVICE_ACCOUNT_GROUP),
+        |spec, vault| spec.vault(*vault, rwe | acl::MANAGE),
+    );
     AccountBuilder::new("Acme Corp")
         .owner("admin@acme.example", "Avery Admin", DEMO_PASSWORD)
         .person(
@@ -429,4 +479,5 @@ pub fn demo_account() -> AccountBuilder {
                 .desc("Owners only")
                 .exclude_administrators(),
         )
+        .service_account(service_account)
 }

@@ -10,6 +10,7 @@ use opadmin_crypto::jwk::Jwk;
 use opadmin_crypto::kdf::KdfParams;
 use opadmin_crypto::keyset::{Keyset, KeysetCiphertext};
 use opadmin_crypto::rsa::{RsaPrivateKey, RsaPublicKey};
+use opadmin_crypto::secret::SecretBytes32;
 
 /// Vault ACL bits the emulator's rules use (PROTOCOL.md 4.2).
 pub mod acl {
@@ -194,6 +195,35 @@ pub(crate) struct Invitation {
     pub user: Option<String>,
 }
 
+/// What the server keeps about a service account (a user of type `S`) beyond its [`User`]
+/// record: the material its `ops_` token carries, and what it may see. `Debug` is not derived:
+/// everything here but the lists is secret.
+///
+/// Decision (one place, see `crate::service_account`): the emulator stores the SRP `x` and the
+/// AUK themselves, random, instead of deriving them from a password: a service account has no
+/// password anyone knows, and its token carries exactly these two values (PROTOCOL.md 3.8).
+/// The verifier in the user's [`SignIn`] is `g^x`, and the keyset is encrypted with the AUK, as
+/// for people.
+#[derive(Clone)]
+pub(crate) struct ServiceAccount {
+    /// SRP `x` (the token's `srpX`).
+    pub srp_x: SecretBytes32,
+    /// The Account Unlock Key, kid `mp` (the token's `muk`).
+    pub auk: SymmetricKey,
+    /// The Secret Key, readable form (the token's `secretKey`).
+    pub secret_key: String,
+    /// `throttleSecret.seed`.
+    pub throttle_seed: [u8; 32],
+    /// `throttleSecret.uuid`.
+    pub throttle_uuid: String,
+    /// The registered device the token names (`deviceUuid`).
+    pub device: String,
+    /// Account permission bits held directly (service accounts are in no group).
+    pub permissions: u64,
+    /// Groups it may see (to grant them access to vaults it manages), by uuid.
+    pub groups: BTreeSet<String>,
+}
+
 /// The emulated account.
 #[derive(Clone)]
 pub(crate) struct Account {
@@ -209,6 +239,8 @@ pub(crate) struct Account {
     pub vaults: BTreeMap<String, Vault>,
     pub invitations: Vec<Invitation>,
     pub key_pool: Vec<RsaPrivateKey>,
+    /// Service accounts by user uuid (their `User` records are in `users`, type `S`).
+    pub service_accounts: BTreeMap<String, ServiceAccount>,
 }
 
 impl Account {
@@ -229,11 +261,18 @@ impl Account {
             .collect()
     }
 
-    /// The account permissions of a user (the union over its groups).
+    /// The account permissions of a user (the union over its groups, and a service account's
+    /// own bits).
     pub fn permissions_of(&self, user: &str) -> u64 {
+        let own = self.service_accounts.get(user).map_or(0, |s| s.permissions);
         self.groups_of(user)
             .iter()
-            .fold(0, |acc, g| acc | g.permissions)
+            .fold(own, |acc, g| acc | g.permissions)
+    }
+
+    /// Whether a user is a service account (type `S`).
+    pub fn is_service_account(&self, user: &str) -> bool {
+        self.users.get(user).is_some_and(|u| u.user_type == 'S')
     }
 
     /// Every member's account permissions, computed in one pass over the groups.
@@ -243,6 +282,9 @@ impl Account {
             for u in g.members.keys() {
                 *map.entry(u.as_str()).or_default() |= g.permissions;
             }
+        }
+        for (u, sa) in &self.service_accounts {
+            *map.entry(u.as_str()).or_default() |= sa.permissions;
         }
         map
     }
@@ -276,11 +318,16 @@ impl Account {
             })
     }
 
-    /// Whether a user sees a group: members, and holders of View/Manage Groups (PROTOCOL.md
-    /// decision 7).
+    /// Whether a user sees a group: members, holders of View/Manage Groups (PROTOCOL.md
+    /// decision 7), and a service account the group was shown to (see
+    /// `crate::service_account` for that decision).
     pub fn sees_group(&self, group: &Group, user: &str) -> bool {
         group.members.contains_key(user)
             || self.permissions_of(user) & (perm::MANAGE_GROUPS | perm::VIEW_GROUPS) != 0
+            || self
+                .service_accounts
+                .get(user)
+                .is_some_and(|s| s.groups.contains(&group.uuid))
     }
 
     /// The Team Members group, if the account has one (older accounts use an Everyone vault).

@@ -33,6 +33,18 @@ async fn starts_prints_serves_and_stops_on_ctrl_c() {
         printed.contains("admin@acme.example") && printed.contains("Secret Key: A3-"),
         "{printed}"
     );
+    let token_line = printed
+        .lines()
+        .find_map(|l| l.strip_prefix("  service-account token: "))
+        .expect("the service-account token is printed");
+    assert!(token_line.starts_with("ops_"), "{printed}");
+    let group_line = printed
+        .lines()
+        .find_map(|l| l.strip_prefix("  service-account group: "))
+        .expect("the service account's group is printed");
+    let (uuid, name) = group_line.split_once(' ').expect("uuid and name");
+    assert_eq!(uuid.len(), 26, "{group_line}");
+    assert_eq!(name, "(Marketing)");
 
     let answer = reqwest::Client::new()
         .post(format!("http://127.0.0.1:{port}/api/v3/auth/start"))
@@ -77,4 +89,14 @@ async fn starts_prints_serves_and_stops_on_ctrl_c() {
     }
     let _ = child.kill();
     panic!("did not stop within 5 s of Ctrl-C");
+}
+
+#[test]
+fn the_break_flag_takes_only_known_shapes() {
+    let out = Command::new(env!("CARGO_BIN_EXE_opadmin-emulator"))
+        .args(["--break", "no-such-shape"])
+        .output()
+        .expect("binary runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("omit-new-email"));
 }

@@ -10,7 +10,8 @@ use opadmin_api::models::{
     self, AccessorType, ConfirmPeopleRequest, GroupMembership, GroupMembershipPatch, Invite,
     InviteRequest, InviteVault, MemberAddition, Person, VaultAccess,
 };
-use opadmin_api::transport::TransportConfig;
+use opadmin_api::service_account::ServiceAccountToken;
+use opadmin_api::transport::{Transport, TransportConfig};
 use opadmin_api::types::{
     GroupId, GroupRole, GroupState, GroupType, UserId, UserState, UserType, VaultId,
     VaultPermissions, VaultType,
@@ -23,20 +24,21 @@ use crate::error::{Error, Result};
 use crate::keys::KeyStore;
 use crate::model::{
     Accessor, AccountInfo, BulkResult, GrantOutcome, Group, GroupMember, Invitation,
-    MembershipOutcome, RevokeOutcome, Snapshot, User, UserAccess, UserRef, Vault,
+    MembershipOutcome, RevokeOutcome, Snapshot, User, UserAccess, UserRef, Vault, VaultSummary,
 };
 
 /// How many requests `sync` and bulk actions keep in flight by default.
 pub const DEFAULT_CONCURRENCY: usize = 8;
 
-/// Builds an [`Admin`]: address, email, account password and Secret Key, plus optional second
-/// factor, stored device identity and transport settings.
+/// Builds an [`Admin`]: address, email, account password and Secret Key (or a service-account
+/// token), plus optional second factor, stored device identity and transport settings.
 #[derive(Default)]
 pub struct AdminBuilder {
     address: Option<String>,
     email: Option<String>,
     password: Option<String>,
     secret_key: Option<String>,
+    service_account_token: Option<zeroize::Zeroizing<String>>,
     options: SignInOptions,
     transport: TransportConfig,
     concurrency: Option<usize>,
@@ -47,11 +49,23 @@ impl std::fmt::Debug for AdminBuilder {
         f.debug_struct("AdminBuilder")
             .field("address", &self.address)
             .field("email", &self.email)
+            .field("service_account", &self.service_account_token.is_some())
             .finish_non_exhaustive()
     }
 }
 
 impl AdminBuilder {
+    /// Signs in as a service account with its token (`ops_…`) instead of email, password and
+    /// Secret Key. The token names the account's address; [`address`](Self::address), when set,
+    /// overrides it (for a local emulator: `http://127.0.0.1:PORT`). The token is kept zeroized
+    /// and never shown. A service account may list vaults, read their accessors, read the groups
+    /// it sees and grant or revoke groups' access to the vaults it manages; people and group
+    /// membership are [`Error::NotPermittedForServiceAccount`].
+    pub fn service_account_token(mut self, token: impl Into<String>) -> Self {
+        self.service_account_token = Some(zeroize::Zeroizing::new(token.into()));
+        self
+    }
+
     /// The sign-in address: `my.1password.com`, `acme.1password.eu`, or `http://127.0.0.1:PORT`
     /// for a local emulator (plain HTTP is accepted only on loopback).
     pub fn address(mut self, address: impl Into<String>) -> Self {
@@ -139,7 +153,10 @@ impl AdminBuilder {
     }
 
     /// Signs in.
-    pub async fn build(self) -> Result<Admin> {
+    pub async fn build(mut self) -> Result<Admin> {
+        if let Some(token) = self.service_account_token.take() {
+            return self.build_service_account(&token).await;
+        }
         let missing =
             |what: &str| Error::InvalidInput(format!("{what} is required: set it on the builder"));
         let address = self.address.ok_or_else(|| missing("the sign-in address"))?;
@@ -163,6 +180,35 @@ impl AdminBuilder {
                 device_uuid: signed.device_uuid,
                 remember_token: signed.new_dsecret.map(|d| d.expose_secret().to_owned()),
                 concurrency: self.concurrency.unwrap_or(DEFAULT_CONCURRENCY),
+                service_account: false,
+            }),
+        })
+    }
+
+    async fn build_service_account(self, token: &str) -> Result<Admin> {
+        if self.email.is_some() || self.password.is_some() || self.secret_key.is_some() {
+            return Err(Error::InvalidInput(
+                "give either a service-account token or an email, password and Secret Key, not both"
+                    .into(),
+            ));
+        }
+        let token = ServiceAccountToken::parse(token)?;
+        let address = self
+            .address
+            .unwrap_or_else(|| token.sign_in_address().to_owned());
+        let transport = Transport::new(&address, self.transport.clone())?;
+        let options = self.options.with_transport(self.transport);
+        let signed =
+            auth::sign_in_service_account_with_transport(transport, token, options).await?;
+        Ok(Admin {
+            inner: Arc::new(Inner {
+                client: signed.client,
+                keys: KeyStore::new(signed.keyring),
+                me: signed.user_uuid,
+                device_uuid: signed.device_uuid,
+                remember_token: None,
+                concurrency: self.concurrency.unwrap_or(DEFAULT_CONCURRENCY),
+                service_account: true,
             }),
         })
     }
@@ -175,6 +221,8 @@ struct Inner {
     device_uuid: String,
     remember_token: Option<String>,
     concurrency: usize,
+    /// Signed in with a service-account token.
+    service_account: bool,
 }
 
 /// A signed-in administrator. Cheap to clone; clones share the session and the key store.
@@ -188,6 +236,7 @@ impl std::fmt::Debug for Admin {
         f.debug_struct("Admin")
             .field("user", &self.inner.me)
             .field("device", &self.inner.device_uuid)
+            .field("service_account", &self.inner.service_account)
             .finish_non_exhaustive()
     }
 }
@@ -220,6 +269,44 @@ impl<'a> GroupIndex<'a> {
 
 fn perms_of(record: &VaultAccess) -> VaultPermissions {
     record.acl
+}
+
+/// The grants of a vault's access records.
+fn accessors_of(records: &[VaultAccess]) -> Vec<Accessor> {
+    records
+        .iter()
+        .filter_map(|r| match r.accessor_type {
+            AccessorType::User => Some(Accessor::User {
+                id: UserId::new(&r.accessor_uuid),
+                permissions: perms_of(r),
+            }),
+            AccessorType::Group => Some(Accessor::Group {
+                id: GroupId::new(&r.accessor_uuid),
+                permissions: perms_of(r),
+            }),
+            _ => None,
+        })
+        .collect()
+}
+
+/// A group with its active members.
+fn group_from(g: models::Group) -> Group {
+    Group {
+        members: g
+            .memberships
+            .as_deref()
+            .unwrap_or_default()
+            .iter()
+            .filter(|m| m.state == GroupState::Active)
+            .map(|m| GroupMember {
+                user: m.member_uuid.clone(),
+                role: m.role,
+            })
+            .collect(),
+        id: g.uuid,
+        name: g.name,
+        group_type: g.group_type,
+    }
 }
 
 fn user_from(person: &Person) -> User {
@@ -261,6 +348,32 @@ impl Admin {
         &self.inner.client
     }
 
+    /// Whether this session signed in with a service-account token.
+    pub fn is_service_account(&self) -> bool {
+        self.inner.service_account
+    }
+
+    /// Refuses, before anything is sent, what a service account may not do or cannot see.
+    ///
+    /// Decision: 1Password documents that service accounts cannot manage people, change group
+    /// membership or administer the account (the emulator answers those 403 / 101), and a
+    /// service account sees no people. So people operations, group membership and role
+    /// changes, and the person-level vault-access calls (whose group-aware rules need the
+    /// person's groups, which a service account cannot read) fail here with
+    /// [`Error::NotPermittedForServiceAccount`]. `sync` and `users` fail too: a snapshot
+    /// without people would be silently incomplete. What works: [`vaults`](Self::vaults),
+    /// [`vault_accessors`](Self::vault_accessors), [`group`](Self::group),
+    /// [`groups`](Self::groups) (the groups it sees), [`open_vault_keys`](Self::open_vault_keys),
+    /// and [`grant_group_vault_access`](Self::grant_group_vault_access) /
+    /// [`revoke_group_vault_access`](Self::revoke_group_vault_access) on vaults it manages.
+    fn deny_service_account(&self, operation: &'static str) -> Result<()> {
+        if self.inner.service_account {
+            Err(Error::NotPermittedForServiceAccount { operation })
+        } else {
+            Ok(())
+        }
+    }
+
     /// The account object: users with last sign-in, groups, vaults, tier.
     async fn account(&self) -> Result<models::Account> {
         Ok(self
@@ -271,6 +384,7 @@ impl Admin {
 
     /// Every person the administrator can see, with state and last sign-in.
     pub async fn users(&self) -> Result<Vec<User>> {
+        self.deny_service_account("listing people")?;
         let account = self.client().account_with_attrs(&["users"]).await?;
         Ok(account
             .users
@@ -282,6 +396,7 @@ impl Admin {
 
     /// Resolves a person by uuid or email.
     pub async fn resolve_user(&self, user: impl Into<UserRef>) -> Result<User> {
+        self.deny_service_account("looking up a person")?;
         let user = user.into();
         let not_found = || Error::NotFound {
             what: format!("person {user}"),
@@ -318,6 +433,7 @@ impl Admin {
     /// members, vaults with names and accessors, and each person's access with its reasons.
     /// Vault keys are opened on every core, once per `Admin`.
     pub async fn sync(&self) -> Result<Snapshot> {
+        self.deny_service_account("sync (a snapshot of people, groups and vaults)")?;
         let account = self.account().await?;
         let plan = account.plan();
         let info = AccountInfo {
@@ -369,6 +485,52 @@ impl Admin {
         })
     }
 
+    /// Every vault the signed-in identity can see, with its name decrypted and its own
+    /// permissions, without reading people or groups (one listing; vault keys opened once).
+    pub async fn vaults(&self) -> Result<Vec<VaultSummary>> {
+        let listed = self.client().vaults().collect_all().await?;
+        self.open_keys_of(&listed).await?;
+        listed
+            .iter()
+            .map(|v| {
+                let key = self
+                    .inner
+                    .keys
+                    .cached_vault_key(&v.uuid)
+                    .map_or_else(|| self.inner.keys.vault_key(v), Ok)?;
+                let attrs: models::VaultAttributes = key.decrypt_json(&v.enc_attrs)?;
+                Ok(VaultSummary {
+                    id: v.uuid.clone(),
+                    name: attrs.name,
+                    description: attrs.desc,
+                    vault_type: v.vault_type,
+                    permissions: v
+                        .combined_access
+                        .as_ref()
+                        .map_or(VaultPermissions::NONE, |a| a.acl),
+                })
+            })
+            .collect()
+    }
+
+    /// Every grant on a vault (people and groups, with their permissions).
+    pub async fn vault_accessors(&self, vault: &VaultId) -> Result<Vec<Accessor>> {
+        let v = self.client().vault(vault).await.map_err(|e| match e {
+            ApiError::NotFound { .. } => Error::NotFound {
+                what: format!("vault {vault}"),
+            },
+            other => other.into(),
+        })?;
+        Ok(accessors_of(v.access.as_deref().unwrap_or_default()))
+    }
+
+    /// One group the signed-in identity can see, with members and roles.
+    pub async fn group(&self, group: &GroupId) -> Result<Group> {
+        let g = self.visible_group(group).await?;
+        self.inner.keys.learn_group(&g);
+        Ok(group_from(g))
+    }
+
     /// Every group the administrator can see, with members and roles.
     pub async fn groups(&self) -> Result<Vec<Group>> {
         let account = self.client().account_with_attrs(&["groups"]).await?;
@@ -387,22 +549,7 @@ impl Admin {
             async move { client.group(&id).await }
         }))
         .buffered(self.inner.concurrency)
-        .map_ok(|g| Group {
-            members: g
-                .memberships
-                .as_deref()
-                .unwrap_or_default()
-                .iter()
-                .filter(|m| m.state == GroupState::Active)
-                .map(|m| GroupMember {
-                    user: m.member_uuid.clone(),
-                    role: m.role,
-                })
-                .collect(),
-            id: g.uuid,
-            name: g.name,
-            group_type: g.group_type,
-        })
+        .map_ok(group_from)
         .try_collect()
         .await
         .map_err(Error::from)
@@ -447,20 +594,7 @@ impl Admin {
             .map_or_else(|| self.inner.keys.vault_key(v), Ok)?;
         let attrs: models::VaultAttributes = key.decrypt_json(&v.enc_attrs)?;
         let records = v.access.as_deref().unwrap_or_default();
-        let accessors: Vec<Accessor> = records
-            .iter()
-            .filter_map(|r| match r.accessor_type {
-                AccessorType::User => Some(Accessor::User {
-                    id: UserId::new(&r.accessor_uuid),
-                    permissions: perms_of(r),
-                }),
-                AccessorType::Group => Some(Accessor::Group {
-                    id: GroupId::new(&r.accessor_uuid),
-                    permissions: perms_of(r),
-                }),
-                _ => None,
-            })
-            .collect();
+        let accessors = accessors_of(records);
         // Each person with access, and why.
         let mut people: Vec<UserId> = records
             .iter()
@@ -591,6 +725,7 @@ impl Admin {
         user: impl Into<UserRef>,
         permissions: VaultPermissions,
     ) -> Result<GrantOutcome> {
+        self.deny_service_account("granting a person access to a vault")?;
         let user_id = self.id_of(user).await?;
         let v = self.vault_with_access(vault).await?;
         let groups = self.groups_of(&user_id).await?;
@@ -621,6 +756,7 @@ impl Admin {
         vault: &VaultId,
         user: impl Into<UserRef>,
     ) -> Result<RevokeOutcome> {
+        self.deny_service_account("revoking a person's access to a vault")?;
         let user_id = self.id_of(user).await?;
         let v = self.vault_with_access(vault).await?;
         let groups = self.groups_of(&user_id).await?;
@@ -699,6 +835,7 @@ impl Admin {
         user: impl Into<UserRef>,
         permissions: VaultPermissions,
     ) -> Result<VaultPermissions> {
+        self.deny_service_account("changing a person's vault permissions")?;
         let user = self.resolve_user(user).await?;
         let v = self.vault_with_access(vault).await?;
         let has_direct =
@@ -732,6 +869,7 @@ impl Admin {
         user_type: UserType,
         vaults: &[(VaultId, VaultPermissions)],
     ) -> Result<Invitation> {
+        self.deny_service_account("inviting a person")?;
         let email = email.trim().to_lowercase();
         if !email.contains('@') {
             return Err(Error::InvalidInput(format!(
@@ -775,12 +913,14 @@ impl Admin {
     /// receive the Team Members keyset (or, on older accounts, the Everyone vault key) wrapped to
     /// their public key.
     pub async fn confirm(&self, user: impl Into<UserRef>) -> Result<()> {
+        self.deny_service_account("confirming a person")?;
         let user = self.resolve_user(user).await?;
         self.confirm_people(std::slice::from_ref(&user)).await
     }
 
     /// Confirms everyone awaiting confirmation; returns who was confirmed.
     pub async fn confirm_all_pending(&self) -> Result<Vec<User>> {
+        self.deny_service_account("confirming people")?;
         let pending: Vec<User> = self
             .users()
             .await?
@@ -872,6 +1012,11 @@ impl Admin {
     }
 
     async fn lifecycle(&self, user: UserRef, action: &str) -> Result<User> {
+        self.deny_service_account(match action {
+            "suspend" => "suspending a person",
+            "reactivate" => "reactivating a person",
+            _ => "removing a person",
+        })?;
         let user = self.resolve_user(user).await?;
         if &user.id == self.user_id() {
             return Err(Error::InvalidInput(format!(
@@ -932,6 +1077,7 @@ impl Admin {
         user: impl Into<UserRef>,
         role: GroupRole,
     ) -> Result<MembershipOutcome> {
+        self.deny_service_account("adding a person to a group")?;
         let user_id = self.id_of(user).await?;
         let g = self.visible_group(group).await?;
         if let Some(m) = g
@@ -963,6 +1109,7 @@ impl Admin {
         group: &GroupId,
         user: impl Into<UserRef>,
     ) -> Result<MembershipOutcome> {
+        self.deny_service_account("removing a person from a group")?;
         let user_id = self.id_of(user).await?;
         let g = self.visible_group(group).await?;
         if !g
@@ -985,6 +1132,7 @@ impl Admin {
         user: impl Into<UserRef>,
         role: GroupRole,
     ) -> Result<()> {
+        self.deny_service_account("changing a person's group role")?;
         let user_id = self.id_of(user).await?;
         let g = self.visible_group(group).await?;
         if !g

@@ -53,6 +53,28 @@ pub enum Error {
         /// The server's words, or ours.
         message: String,
     },
+    /// A service-account token (`ops_…`) that cannot be read; the reason never quotes it.
+    #[error(
+        "the service-account token is malformed: {reason}. Copy the whole token (it starts with ops_) again"
+    )]
+    MalformedServiceAccountToken {
+        /// What is wrong.
+        reason: String,
+    },
+    /// The account refused the service-account token (revoked, expired, or another account's).
+    #[error(
+        "sign-in failed: the account refused the service-account token (revoked, expired, or for another account). Create a new token and try again"
+    )]
+    ServiceAccountTokenRejected,
+    /// Signed in with a service-account token, and asked for something service accounts may
+    /// not do (manage people or group membership) or cannot see (people). Nothing was sent.
+    #[error(
+        "{operation} is not permitted for a service account (service accounts cannot manage or see people, change group membership or administer the account); sign in as an administrator (email, account password and Secret Key) to do this"
+    )]
+    NotPermittedForServiceAccount {
+        /// What was asked.
+        operation: &'static str,
+    },
     /// The change does not apply to this person's state or type.
     #[error("{0}")]
     InvalidState(String),
@@ -92,6 +114,10 @@ impl From<ApiError> for Error {
     fn from(e: ApiError) -> Self {
         match e {
             ApiError::Authentication | ApiError::WrongSecretKey => Error::BadCredentials,
+            ApiError::MalformedServiceAccountToken { reason } => {
+                Error::MalformedServiceAccountToken { reason }
+            }
+            ApiError::ServiceAccountTokenRejected => Error::ServiceAccountTokenRejected,
             ApiError::MfaRequired { methods } => Error::MfaRequired { methods },
             ApiError::MfaUnsupported { offered } => Error::MfaUnsupported { offered },
             ApiError::UserSuspended | ApiError::AccountSuspended => {

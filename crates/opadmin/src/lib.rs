@@ -1,7 +1,8 @@
 //! # opadmin
 //!
 //! Administer 1Password accounts from Rust, speaking 1Password's own protocol: sign in as an
-//! administrator (email, account password, Secret Key; TOTP if the account asks), then
+//! administrator (email, account password, Secret Key; TOTP if the account asks), or as a
+//! service account with its `ops_` token ([`AdminBuilder::service_account_token`]), then
 //!
 //! * [`Admin::sync`]: every person with state and last sign-in, every group with members, every
 //!   vault with its name and who has access, directly or through which groups;
@@ -13,6 +14,10 @@
 //!   [`RevokeOutcome::Revoked`] (with the access that remains through groups) or
 //!   [`RevokeOutcome::NoDirectAccess`]; without Manage Vault, [`Error::NoManageVaultPermission`];
 //! * groups: [`Admin::add_to_group`], [`Admin::remove_from_group`], [`Admin::set_group_role`];
+//! * without a full sync: [`Admin::vaults`], [`Admin::vault_accessors`], [`Admin::group`];
+//! * a service account may list vaults, read their accessors, read the groups it sees and grant
+//!   or revoke groups' access to vaults it manages; everything about people and group membership
+//!   is [`Error::NotPermittedForServiceAccount`] before anything is sent;
 //! * [`Admin::bulk`] for many targets with bounded concurrency;
 //! * the [`Directory`] trait for connectors that want to swap backends or test doubles.
 //!
@@ -56,7 +61,7 @@ pub use directory::{Capabilities, Directory};
 pub use error::{Error, Result};
 pub use model::{
     Accessor, AccountInfo, BulkResult, GrantOutcome, Group, GroupGrant, GroupMember, Invitation,
-    MembershipOutcome, RevokeOutcome, Snapshot, User, UserAccess, UserRef, Vault,
+    MembershipOutcome, RevokeOutcome, Snapshot, User, UserAccess, UserRef, Vault, VaultSummary,
 };
 pub use opadmin_api::types::{
     GroupId, GroupRole, GroupType, Plan, UserId, UserState, UserType, VaultId, VaultPermissions,

@@ -100,6 +100,21 @@ pub struct Vault {
     pub user_access: Vec<UserAccess>,
 }
 
+/// A vault as [`Admin::vaults`](crate::Admin::vaults) lists it: without its accessors.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct VaultSummary {
+    /// Uuid.
+    pub id: VaultId,
+    /// Name (decrypted with the vault key).
+    pub name: String,
+    /// Description.
+    pub description: String,
+    /// Shared, everyone, personal, ...
+    pub vault_type: VaultType,
+    /// The signed-in identity's own effective permissions on it.
+    pub permissions: VaultPermissions,
+}
+
 /// The account itself.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AccountInfo {

@@ -3,14 +3,27 @@
 //!
 //! ```text
 //! opadmin-emulator [--port N] [--iterations N] [--seed N] [--synthetic USERS,GROUPS,VAULTS]
-//!                  [--srp v1|v2|both] [--teams] [--enforce-mfa]
+//!                  [--srp v1|v2|both] [--teams] [--enforce-mfa] [--break omit-new-email]
 //! ```
+//!
+//! Besides the administrators' sign-in details it prints the demo service account's token and
+//! the uuid of the group that service account may grant access for, one per line:
+//!
+//! ```text
+//!   service-account token: ops_…
+//!   service-account group: <group uuid> (Marketing)
+//! ```
+//!
+//! `--break omit-new-email` is a test aid: `auth/start` answers without `newEmail`, a shape the
+//! official 1Password SDK cannot parse ([`opadmin_emulator::Faults::omit_auth_start_new_email`]).
 
 use std::process::ExitCode;
 
-use opadmin_emulator::{Emulator, EmulatorConfig, Plan, SrpFlavours, demo_account};
+use opadmin_emulator::{
+    DEMO_SERVICE_ACCOUNT_GROUP, Emulator, EmulatorConfig, Plan, SrpFlavours, demo_account,
+};
 
-const USAGE: &str = "usage: opadmin-emulator [--port N] [--iterations N] [--seed N] [--synthetic USERS,GROUPS,VAULTS] [--srp v1|v2|both] [--teams] [--enforce-mfa]";
+const USAGE: &str = "usage: opadmin-emulator [--port N] [--iterations N] [--seed N] [--synthetic USERS,GROUPS,VAULTS] [--srp v1|v2|both] [--teams] [--enforce-mfa] [--break omit-new-email]";
 
 fn parse() -> Result<(EmulatorConfig, opadmin_emulator::AccountBuilder), String> {
     let mut config = EmulatorConfig {
@@ -63,6 +76,10 @@ fn parse() -> Result<(EmulatorConfig, opadmin_emulator::AccountBuilder), String>
             }
             "--teams" => account = account.plan(Plan::Teams),
             "--enforce-mfa" => account = account.enforce_mfa(),
+            "--break" => match value("--break")?.as_str() {
+                "omit-new-email" => config.faults.omit_auth_start_new_email = true,
+                _ => return Err("--break takes omit-new-email".into()),
+            },
             "-h" | "--help" => return Err(USAGE.into()),
             other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
         }
@@ -98,6 +115,14 @@ async fn main() -> ExitCode {
             println!("  Secret Key: {}", c.secret_key);
             println!();
         }
+    }
+    if let Some(sa) = emulator.service_accounts().into_iter().next() {
+        println!("  service account:       {} ({})", sa.name, sa.email);
+        println!("  service-account token: {}", sa.token);
+        if let Some(group) = emulator.group_uuid(DEMO_SERVICE_ACCOUNT_GROUP) {
+            println!("  service-account group: {group} ({DEMO_SERVICE_ACCOUNT_GROUP})");
+        }
+        println!();
     }
     println!(
         "  e.g. OPADMIN_ADDRESS={} OPADMIN_EMAIL=admin@acme.example OPADMIN_PASSWORD=... OPADMIN_SECRET_KEY=...",

@@ -68,6 +68,12 @@ pub(super) fn start(shared: &Shared, req: &Req) -> Reply {
     } else {
         json!({"status": "device-not-registered", "sessionID": session_id, "newEmail": null, "newHost": null})
     };
+    let mut answer = answer;
+    if shared.config.faults.omit_auth_start_new_email
+        && let Some(map) = answer.as_object_mut()
+    {
+        map.remove("newEmail");
+    }
     let session = Session::new(user.uuid.clone(), device.to_owned());
     drop(account);
     shared.sessions().insert(session_id, session);
@@ -303,7 +309,9 @@ fn finish(shared: &Shared, session_id: &str, server_verify_hash: Option<String>)
     }
     let mfa = if user.totp_secret.is_some() {
         json!({"totp": {"enabled": true, "digits": 6}, "dsecret": {"enabled": true}})
-    } else if mfa_enforced {
+    } else if mfa_enforced && user.user_type != 'S' {
+        // Decision: an account's MFA policy does not apply to service accounts (their token is
+        // the only credential, and no second factor can be enrolled for them).
         json!({"mustEnable": {"enabled": true, "availableTypes": ["totp"]}})
     } else {
         Value::Null

@@ -14,6 +14,11 @@ use crate::views;
 
 pub(super) fn route(shared: &Shared, req: &Req, me: &str, segs: &[&str]) -> Reply {
     let m = req.method.as_str();
+    if crate::service_account::forbidden_for_service_accounts(m, segs)
+        && shared.account().is_service_account(me)
+    {
+        return Reply::not_permitted();
+    }
     match (m, segs) {
         ("GET", ["api", "v1" | "v3", "account"]) => account(shared, req, me),
         ("GET", ["api", "v1" | "v2", "account", "keysets"]) => keysets(shared, me),
@@ -58,9 +63,15 @@ pub(super) fn route(shared: &Shared, req: &Req, me: &str, segs: &[&str]) -> Repl
     }
 }
 
+/// People `me` may list. Service accounts are left out of people listings (decision in
+/// `service_account.rs`), except oneself.
 fn visible_users<'a>(account: &'a Account, me: &str) -> Vec<&'a crate::model::User> {
     if account.may(me, perm::VIEW_PEOPLE) {
-        account.users.values().filter(|u| u.state != 'D').collect()
+        account
+            .users
+            .values()
+            .filter(|u| u.state != 'D' && (u.user_type != 'S' || u.uuid == me))
+            .collect()
     } else {
         account.users.get(me).into_iter().collect()
     }
@@ -126,7 +137,12 @@ fn account(shared: &Shared, req: &Req, me: &str) -> Reply {
             .iter()
             .filter(|i| i.state == 'P')
             .count();
-        v["counts"] = json!({"invitations": pending, "users": account.users.values().filter(|u| u.state != 'D').count()});
+        let people = account
+            .users
+            .values()
+            .filter(|u| u.state != 'D' && u.user_type != 'S')
+            .count();
+        v["counts"] = json!({"invitations": pending, "users": people});
     }
     Reply::sealed(v)
 }
