@@ -15,7 +15,9 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use opadmin::{Accessor, Admin};
-use opadmin_emulator::{DEMO_SERVICE_ACCOUNT_GROUP, Emulator, EmulatorConfig, Faults, RunningEmulator};
+use opadmin_emulator::{
+    DEMO_SERVICE_ACCOUNT_GROUP, Emulator, EmulatorConfig, Faults, RunningEmulator,
+};
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
 use tokio::process::{Child, ChildStdin, ChildStdout, Command};
@@ -34,7 +36,10 @@ fn ensure_installed() {
     static INSTALLED: OnceLock<Result<(), String>> = OnceLock::new();
     let result = INSTALLED.get_or_init(|| {
         let dir = sdk_dir();
-        if dir.join("node_modules/@1password/sdk/package.json").exists() {
+        if dir
+            .join("node_modules/@1password/sdk/package.json")
+            .exists()
+        {
             return Ok(());
         }
         let status = std::process::Command::new("npm")
@@ -78,10 +83,16 @@ impl Interop {
         for (k, v) in extra {
             cmd.env(k, v);
         }
-        let mut child = cmd.spawn().expect("node could not be started: install Node.js 18+");
+        let mut child = cmd
+            .spawn()
+            .expect("node could not be started: install Node.js 18+");
         let stdout = child.stdout.take().expect("stdout");
         let stdin = child.stdin.take().expect("stdin");
-        Interop { child, events: BufReader::new(stdout).lines(), stdin }
+        Interop {
+            child,
+            events: BufReader::new(stdout).lines(),
+            stdin,
+        }
     }
 
     /// The next event the script prints; panics with the script's own error if it failed.
@@ -101,7 +112,10 @@ impl Interop {
     }
 
     async fn proceed(&mut self) {
-        self.stdin.write_all(b"go\n").await.expect("writing to the script");
+        self.stdin
+            .write_all(b"go\n")
+            .await
+            .expect("writing to the script");
         self.stdin.flush().await.expect("flush");
     }
 
@@ -116,7 +130,10 @@ impl Interop {
 }
 
 async fn start(faults: Faults) -> RunningEmulator {
-    let config = EmulatorConfig { faults, ..EmulatorConfig::default() };
+    let config = EmulatorConfig {
+        faults,
+        ..EmulatorConfig::default()
+    };
     Emulator::start(config, opadmin_emulator::demo_account().iterations(1000))
         .await
         .expect("emulator")
@@ -135,7 +152,11 @@ async fn admin(emu: &RunningEmulator) -> Admin {
 /// The group's permissions on the vault, as the administrator sees them through opadmin.
 async fn group_acl(admin: &Admin, vault: &str, group: &str) -> Option<u32> {
     let snapshot = admin.sync().await.expect("admin sync");
-    let vault = snapshot.vaults.iter().find(|v| v.id.as_str() == vault).expect("vault in sync");
+    let vault = snapshot
+        .vaults
+        .iter()
+        .find(|v| v.id.as_str() == vault)
+        .expect("vault in sync");
     vault.accessors.iter().find_map(|a| match a {
         Accessor::Group { id, permissions } if id.as_str() == group => Some(permissions.bits()),
         _ => None,
@@ -145,8 +166,12 @@ async fn group_acl(admin: &Admin, vault: &str, group: &str) -> Option<u32> {
 #[tokio::test(flavor = "multi_thread")]
 async fn official_sdk_lists_reads_grants_and_revokes_and_opadmin_sees_each_write() {
     let emu = start(Faults::default()).await;
-    let token = emu.service_account_token().expect("the demo account has a service account");
-    let group = emu.group_uuid(DEMO_SERVICE_ACCOUNT_GROUP).expect("demo group");
+    let token = emu
+        .service_account_token()
+        .expect("the demo account has a service account");
+    let group = emu
+        .group_uuid(DEMO_SERVICE_ACCOUNT_GROUP)
+        .expect("demo group");
     let admin = admin(&emu).await;
 
     // A vault the service account manages and the group cannot open yet.
@@ -156,19 +181,28 @@ async fn official_sdk_lists_reads_grants_and_revokes_and_opadmin_sees_each_write
         .build()
         .await
         .expect("opadmin signs in with the service-account token");
-    let ours = sa.vaults().await.expect("opadmin lists the service account's vaults");
+    let ours = sa
+        .vaults()
+        .await
+        .expect("opadmin lists the service account's vaults");
     let mut candidates = Vec::new();
     for v in &ours {
         if group_acl(&admin, v.id.as_str(), &group).await.is_none() {
             candidates.push(v.id.to_string());
         }
     }
-    let vault = candidates.first().expect("a vault the group has no access to").clone();
+    let vault = candidates
+        .first()
+        .expect("a vault the group has no access to")
+        .clone();
 
     let mut node = Interop::start(
         &emu,
         token.as_str(),
-        &[("OPADMIN_GROUP", group.clone()), ("OPADMIN_VAULT", vault.clone())],
+        &[
+            ("OPADMIN_GROUP", group.clone()),
+            ("OPADMIN_VAULT", vault.clone()),
+        ],
     );
     node.expect("signed-in").await;
 
@@ -178,21 +212,33 @@ async fn official_sdk_lists_reads_grants_and_revokes_and_opadmin_sees_each_write
         .as_array()
         .expect("vaults array")
         .iter()
-        .map(|v| (v["id"].as_str().unwrap().to_owned(), v["title"].as_str().unwrap().to_owned()))
+        .map(|v| {
+            (
+                v["id"].as_str().unwrap().to_owned(),
+                v["title"].as_str().unwrap().to_owned(),
+            )
+        })
         .collect();
-    let mut mine: Vec<(String, String)> =
-        ours.iter().map(|v| (v.id.to_string(), v.name.clone())).collect();
+    let mut mine: Vec<(String, String)> = ours
+        .iter()
+        .map(|v| (v.id.to_string(), v.name.clone()))
+        .collect();
     theirs.sort();
     mine.sort();
     assert!(!mine.is_empty());
-    assert_eq!(theirs, mine, "the official SDK and opadmin list different vaults");
+    assert_eq!(
+        theirs, mine,
+        "the official SDK and opadmin list different vaults"
+    );
 
     let read = node.expect("vault").await;
     assert_eq!(read["id"], vault.as_str());
     let accessors = read["access"].as_array().expect("accessors");
     assert!(!accessors.is_empty(), "the vault has accessors: {read}");
     assert!(
-        accessors.iter().all(|a| a["accessorUuid"].as_str() != Some(group.as_str())),
+        accessors
+            .iter()
+            .all(|a| a["accessorUuid"].as_str() != Some(group.as_str())),
         "the group must not have access yet: {read}"
     );
 
@@ -209,26 +255,44 @@ async fn official_sdk_lists_reads_grants_and_revokes_and_opadmin_sees_each_write
     node.proceed().await;
 
     node.expect("revoked").await;
-    assert_eq!(group_acl(&admin, &vault, &group).await, None, "opadmin sees the access revoked");
+    assert_eq!(
+        group_acl(&admin, &vault, &group).await,
+        None,
+        "opadmin sees the access revoked"
+    );
     node.proceed().await;
 
     node.expect("done").await;
     assert_eq!(node.exit_code().await, Some(0));
 }
 
-/// One required shape removed (`newEmail` from `auth/start`): the official client cannot sign in.
+/// One required shape removed (`version` from `GET /api/v2/account/keysets`): the official client
+/// cannot sign in. (Dropping `newEmail` from `auth/start` was tried first: SDK 0.5.0 tolerates it.)
 /// This is what makes the test above evidence: the emulator's shapes are checked by 1Password's
 /// own parser, and it does fail when one is missing.
 #[tokio::test(flavor = "multi_thread")]
-async fn official_sdk_fails_when_auth_start_lacks_new_email() {
-    let faults = Faults { omit_auth_start_new_email: true, ..Faults::default() };
+async fn official_sdk_fails_when_keysets_lack_version() {
+    let faults = Faults {
+        omit_keysets_version: true,
+        ..Faults::default()
+    };
     let emu = start(faults).await;
     let token = emu.service_account_token().expect("service account");
     let mut node = Interop::start(&emu, token.as_str(), &[("OPADMIN_STEPS", "sign-in".into())]);
-    let got = node.next().await;
-    assert_eq!(got["event"], "error", "sign-in must fail without newEmail: {got}");
-    assert_eq!(got["stage"], "sign-in");
-    assert_eq!(got["trace"], serde_json::json!(["POST /api/v3/auth/start"]));
+    let mut got = node.next().await;
+    while got["event"] != "error" && got["event"] != "done" {
+        got = node.next().await;
+    }
+    assert_eq!(
+        got["event"], "error",
+        "the client must fail without the keysets version: {got}"
+    );
+    let trace = got["trace"].as_array().expect("trace");
+    assert_eq!(
+        trace.last().and_then(|t| t.as_str()),
+        Some("GET /api/v2/account/keysets"),
+        "the client gave up right after the keysets answer: {got}"
+    );
     assert_eq!(node.exit_code().await, Some(1));
 
     // The same emulator without the fault is fine: the failure is the missing key, nothing else.

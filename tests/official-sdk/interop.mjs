@@ -62,7 +62,12 @@ globalThis.fetch = async (input, init) => {
   url.host = routeTo;
   trace.push(`${request.method} ${url.pathname}`);
   const body = request.method === "GET" || request.method === "HEAD" ? undefined : await request.arrayBuffer();
-  return realFetch(url, { method: request.method, headers: request.headers, body, redirect: "manual" });
+  const response = await realFetch(url, { method: request.method, headers: request.headers, body, redirect: "manual" });
+  if (!response.ok) {
+    const text = await response.clone().text();
+    trace.push(`  -> ${response.status} ${text.slice(0, 200)}`);
+  }
+  return response;
 };
 
 const stdin = createInterface({ input: process.stdin });

@@ -35,6 +35,10 @@ pub struct Faults {
     /// (PROTOCOL.md "Observed"), so an interoperability test can show that it needs the key.
     /// The binary's `--break omit-new-email` sets it.
     pub omit_auth_start_new_email: bool,
+    /// Test aid: `GET /api/v2/account/keysets` answers without its `version` key, which
+    /// PROTOCOL.md "Observed" lists as required by the official 1Password SDK. (Dropping
+    /// `newEmail` turned out not to stop SDK 0.5.0; this one does, and the interop test shows it.)
+    pub omit_keysets_version: bool,
 }
 
 /// Configuration of a running emulator.

@@ -159,7 +159,13 @@ fn keysets(shared: &Shared, me: &str) -> Reply {
             .iter()
             .filter_map(|g| g.members.get(me).map(|m| &m.keyset)),
     );
-    Reply::sealed(json!({"version": 1, "keysets": keysets}))
+    let mut answer = json!({"version": 1, "keysets": keysets});
+    if shared.config.faults.omit_keysets_version
+        && let Some(map) = answer.as_object_mut()
+    {
+        map.remove("version");
+    }
+    Reply::sealed(answer)
 }
 
 fn users(shared: &Shared, req: &Req, me: &str) -> Reply {

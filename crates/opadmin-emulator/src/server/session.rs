@@ -70,7 +70,14 @@ impl Session {
     }
 
     /// Accepts a request id, or refuses it as a replay / out of window.
+    ///
+    /// Observed: the official SDK starts a session's request ids at a random value (e.g.
+    /// 10732530), not at 1, so the first signed request of a session sets the starting point;
+    /// after it the replay window of PROTOCOL.md decision 2 applies.
     pub fn accept_request_id(&mut self, id: u64) -> bool {
+        if self.highest_request_id == 0 && self.seen.is_empty() && id > 0 {
+            self.highest_request_id = id - 1;
+        }
         let low = self.highest_request_id.saturating_sub(REQUEST_ID_WINDOW);
         if id == 0
             || id <= low
