@@ -27,7 +27,7 @@ fn sync_at_scale(c: &mut Criterion) {
         .block_on(Emulator::start(
             EmulatorConfig::default(),
             AccountBuilder::new("Large")
-                .iterations(1000)
+                .iterations(100_000)
                 .seed(7)
                 .synthetic(10_000, 1_000, 2_000),
         ))
@@ -82,7 +82,7 @@ fn emulator_build(c: &mut Criterion) {
                 .block_on(Emulator::start(
                     EmulatorConfig::default(),
                     AccountBuilder::new("Large")
-                        .iterations(1000)
+                        .iterations(100_000)
                         .synthetic(10_000, 1_000, 2_000),
                 ))
                 .expect("emulator");

@@ -11,7 +11,7 @@ use opadmin_emulator::{
 };
 
 async fn emulator(account: AccountBuilder) -> RunningEmulator {
-    Emulator::start(EmulatorConfig::default(), account.iterations(1000))
+    Emulator::start(EmulatorConfig::default(), account.iterations(100_000))
         .await
         .expect("emulator")
 }

@@ -134,7 +134,7 @@ async fn start(faults: Faults) -> RunningEmulator {
         faults,
         ..EmulatorConfig::default()
     };
-    Emulator::start(config, opadmin_emulator::demo_account().iterations(1000))
+    Emulator::start(config, opadmin_emulator::demo_account().iterations(100_000))
         .await
         .expect("emulator")
 }

@@ -55,7 +55,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use async_trait::async_trait;
 use opadmin_crypto::encoding::{UuidCase, generate_uuid};
 use opadmin_crypto::envelope::SymmetricKey;
-use opadmin_crypto::kdf::{KdfParams, derive_auk, derive_srp_x, normalize_email};
+use opadmin_crypto::kdf::{KdfLimits, KdfParams, derive_auk, derive_srp_x, normalize_email};
 use opadmin_crypto::keyset::{Keyring, KeysetCiphertext};
 use opadmin_crypto::secret::{Password, SecretBytes32};
 use opadmin_crypto::secret_key::SecretKey;
@@ -66,9 +66,10 @@ use zeroize::Zeroizing;
 use crate::client::Client;
 use crate::endpoints::{
     AUTH_MFA, AUTH_START, AUTH_V1, AUTH_V1_VERIFY, AUTH_V2, AUTH_V2_COMPLETE, AUTH_V2_CONFIRM_KEY,
-    DEVICE_REAUTHORIZE, DEVICE_REGISTER,
+    DEVICE_REAUTHORIZE, DEVICE_REGISTER, KEYSETS,
 };
 use crate::error::{ApiError, Result};
+use crate::models::KeysetsResponse;
 use crate::models::{
     CompleteRequest, ConfirmKeyRequest, ConfirmKeyResponse, Device, MfaChallenge, MfaCode,
     MfaDsecret, MfaSubmitRequest, MfaSubmitResponse, SrpV1Request, SrpV1Response, SrpV2Request,
@@ -170,6 +171,19 @@ macro_rules! secret_string {
                 Self::new(value)
             }
         }
+
+        /// Writes the secret itself: only for the wire, where the protocol carries it.
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+                serializer.serialize_str(&self.0)
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+                String::deserialize(deserializer).map(Self::new)
+            }
+        }
     };
 }
 
@@ -224,6 +238,9 @@ pub struct SignInOptions {
     pub dsecret: Option<DeviceSecret>,
     /// Transport settings (client descriptor, timeouts, retries, insecure http).
     pub transport: TransportConfig,
+    /// The range of server-supplied PBKDF2 iteration counts accepted before deriving SRP `x` or
+    /// the Account Unlock Key (default 100,000 to 10,000,000).
+    pub kdf_limits: KdfLimits,
 }
 
 impl Default for SignInOptions {
@@ -236,6 +253,7 @@ impl Default for SignInOptions {
             mfa_code: None,
             dsecret: None,
             transport: TransportConfig::default(),
+            kdf_limits: KdfLimits::default(),
         }
     }
 }
@@ -250,11 +268,20 @@ impl fmt::Debug for SignInOptions {
             .field("mfa_code", &self.mfa_code.as_ref().map(|_| "<callback>"))
             .field("dsecret", &self.dsecret)
             .field("transport", &self.transport)
+            .field("kdf_limits", &self.kdf_limits)
             .finish()
     }
 }
 
 impl SignInOptions {
+    /// Sets the accepted range of server-supplied PBKDF2 iteration counts. Lowering the floor is
+    /// **unsafe for real accounts** and meant for test servers and the emulator; see
+    /// [`KdfLimits::with_min_iterations`].
+    pub fn with_kdf_limits(mut self, limits: KdfLimits) -> Self {
+        self.kdf_limits = limits;
+        self
+    }
+
     /// Uses SRP v1 (`/api/v1/auth`, `/api/v2/auth/verify`) or v2.
     pub fn with_srp(mut self, version: SrpVersion) -> Self {
         self.srp = version;
@@ -412,10 +439,17 @@ impl Identity {
         }
     }
 
-    /// Step 2: SRP `x` for the server's `userAuth`.
-    async fn srp_x(self: &Arc<Self>, method: &str, params: &KdfParams) -> Result<SecretBytes32> {
+    /// Step 2: SRP `x` for the server's `userAuth`. A service account's `x` comes from its
+    /// token, so nothing is derived and the server's parameters are not used.
+    async fn srp_x(
+        self: &Arc<Self>,
+        method: &str,
+        params: &KdfParams,
+        limits: &KdfLimits,
+    ) -> Result<SecretBytes32> {
         match &**self {
             Self::Password(_) => {
+                check_kdf(limits, params)?;
                 let (me, method, params) = (self.clone(), method.to_owned(), params.clone());
                 blocking(move || {
                     let Self::Password(creds) = &*me else {
@@ -436,7 +470,11 @@ impl Identity {
     }
 
     /// Step 5: the Account Unlock Key that opens the primary keyset.
-    async fn auk(self: &Arc<Self>, primary: &KeysetCiphertext) -> Result<SymmetricKey> {
+    async fn auk(
+        self: &Arc<Self>,
+        primary: &KeysetCiphertext,
+        limits: &KdfLimits,
+    ) -> Result<SymmetricKey> {
         if let Self::ServiceAccount(token) = &**self {
             return Ok(token.muk().clone());
         }
@@ -452,6 +490,7 @@ impl Identity {
                 "the primary keyset's key-derivation parameters are unusable ({e})"
             ))
         })?;
+        check_kdf(limits, &params)?;
         let me = self.clone();
         blocking(move || {
             let Self::Password(creds) = &*me else {
@@ -488,6 +527,7 @@ async fn sign_in_as(
     let identity = Arc::new(identity);
     let routine = Arc::new(SignInRoutine {
         dsecret: Mutex::new(options.dsecret.clone()),
+        proven: Mutex::new(None),
         identity: identity.clone(),
         options,
         device_uuid: device_uuid.clone(),
@@ -514,11 +554,18 @@ async fn sign_in_as(
     let primary = keysets.primary().ok_or_else(|| {
         ApiError::Protocol("the account has no keyset encrypted by the Account Unlock Key".into())
     })?;
-    let auk = identity.auk(primary).await?;
+    let auk = identity.auk(primary, &routine.options.kdf_limits).await?;
     // SRP proved the password and Secret Key (or the token's x), so a keyset that does not open
     // was changed or does not belong to this user.
     let keyring = Keyring::unlock(&keysets.keysets, &auk)
         .map_err(|e| ApiError::Tampered(format!("the account's keysets did not open ({e})")))?;
+    if let Ok(mut proven) = routine.proven.lock() {
+        *proven = Some(Proven {
+            account_uuid: account_uuid.as_str().to_owned(),
+            user_uuid: user_uuid.as_str().to_owned(),
+            unlock_key: auk,
+        });
+    }
 
     Ok(SignedIn {
         client,
@@ -584,19 +631,77 @@ struct SignInRoutine {
     device_uuid: String,
     /// The newest remember-this-device token (the stored one, or one handed out since).
     dsecret: Mutex<Option<DeviceSecret>>,
+    /// What the first sign-in proved, for every sign-in again to prove once more.
+    proven: Mutex<Option<Proven>>,
+}
+
+/// What the first sign-in established and every sign-in again must find unchanged: the same
+/// account and user, and keysets that still open with the key that opened them.
+struct Proven {
+    account_uuid: String,
+    user_uuid: String,
+    unlock_key: SymmetricKey,
 }
 
 #[async_trait]
 impl Reauthenticate for SignInRoutine {
+    /// Signs in again and proves everything the first sign-in proved: the server's SRP proof
+    /// (v2) or its encrypted answer under the new key (v1), the echoed session id (v1), the same
+    /// account and user, and keysets that still open with the key that opened them. Only then
+    /// is the new session handed back to be installed.
     async fn reauthenticate(&self, transport: &Transport) -> Result<Arc<Session>> {
-        self.establish(transport)
+        let established = self
+            .establish(transport)
             .await
-            .map(|e| e.session)
-            .map_err(|e| self.identity.sign_in_error(e))
+            .map_err(|e| self.identity.sign_in_error(e))?;
+        self.prove_again(transport, &established).await?;
+        Ok(established.session)
     }
 }
 
 impl SignInRoutine {
+    /// The checks a sign-in again adds to [`establish`](Self::establish): same account and user
+    /// as the first sign-in, and the account's keysets (read with the new session) still open
+    /// with the key that opened them then.
+    async fn prove_again(&self, transport: &Transport, established: &Established) -> Result<()> {
+        let Some((account_uuid, user_uuid, unlock_key)) = self.proven.lock().ok().and_then(|p| {
+            p.as_ref().map(|p| {
+                (
+                    p.account_uuid.clone(),
+                    p.user_uuid.clone(),
+                    p.unlock_key.clone(),
+                )
+            })
+        }) else {
+            return Err(ApiError::Tampered(
+                "a session expired before the first sign-in had finished its checks".into(),
+            ));
+        };
+        if established.verify.account_uuid != account_uuid
+            || established.verify.user_uuid != user_uuid
+        {
+            return Err(ApiError::Tampered(
+                "signing in again gave a session for another account or user than the first \
+                 sign-in"
+                    .into(),
+            ));
+        }
+        let keysets: KeysetsResponse = self
+            .call(
+                transport,
+                Request::new(KEYSETS, &[]),
+                Some(&established.session),
+            )
+            .await?;
+        Keyring::unlock(&keysets.keysets, &unlock_key).map_err(|e| {
+            ApiError::Tampered(format!(
+                "after signing in again, the account's keysets no longer open with the key that \
+                 opened them at sign-in ({e})"
+            ))
+        })?;
+        Ok(())
+    }
+
     fn client_descriptor(&self) -> &str {
         &self.options.transport.client
     }
@@ -712,7 +817,9 @@ impl SignInRoutine {
                     "the server's key-derivation parameters are unusable ({e})"
                 ))
             })?;
-        let x: SecretBytes32 = identity.srp_x(&user_auth.method, &params).await?;
+        let x: SecretBytes32 = identity
+            .srp_x(&user_auth.method, &params, &self.options.kdf_limits)
+            .await?;
 
         let started = Arc::new(Session::started(session_id.clone()));
         let srp = SrpClient::generate();
@@ -865,7 +972,7 @@ impl SignInRoutine {
                 Some(session),
             )
             .await?;
-        let new = answer.dsecret.map(DeviceSecret::new);
+        let new = answer.dsecret;
         if let Some(token) = &new
             && let Ok(mut slot) = self.dsecret.lock()
         {
@@ -894,6 +1001,24 @@ impl SignInRoutine {
             None => Ok(None),
         }
     }
+}
+
+/// Checks server-supplied key-derivation parameters against the limits before any derivation.
+fn check_kdf(limits: &KdfLimits, params: &KdfParams) -> Result<()> {
+    limits.check(params).map_err(|e| match e {
+        opadmin_crypto::CryptoError::KdfIterationsOutOfRange {
+            iterations,
+            min,
+            max,
+        } => ApiError::UnsafeKdfParameters {
+            iterations,
+            min,
+            max,
+        },
+        other => ApiError::Protocol(format!(
+            "the server's key-derivation parameters are unusable ({other})"
+        )),
+    })
 }
 
 fn session_id_of(answer: &StartAuthResponse) -> Result<String> {

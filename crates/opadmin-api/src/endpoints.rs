@@ -8,6 +8,11 @@
 //! few POST/PATCH calls that set a value rather than add one are marked idempotent explicitly
 //! below (each with the reason).
 //!
+//! **Which answers may be plaintext is decided here too.** Once a session key exists, every
+//! answer must be an envelope that opens under it, except the endpoints marked
+//! [`answers_plain_success`](Endpoint::answers_plain_success) below, whose success answer may be
+//! exactly `{"success":1}` in plain JSON (each marked with where that was observed).
+//!
 //! Path templates name their parameters in braces (`/api/v2/user/{uuid}`); the parameters are
 //! filled in order by [`Endpoint::path_with`], each percent-encoded as one path segment (commas
 //! stay as they are: the server joins uuid lists with them).
@@ -77,6 +82,12 @@ pub struct Endpoint {
     /// Whether an expired session (401, error 102) on this call triggers one transparent
     /// sign-in and one retry. Off for the sign-in calls themselves and for sign-out.
     pub reauthenticate: bool,
+    /// Whether, once the session key exists, this endpoint's success answer may be the plain
+    /// JSON `{"success":1}` instead of an envelope. The allow-list of plaintext answers: every
+    /// other answer on a keyed session must open under the session key, or it is
+    /// [`ApiError::Tampered`](crate::ApiError::Tampered). Each entry says where the plaintext
+    /// answer was observed.
+    pub plain_success_answer: bool,
 }
 
 impl Endpoint {
@@ -88,7 +99,15 @@ impl Endpoint {
             path,
             idempotent: method.idempotent_by_default(),
             reauthenticate: true,
+            plain_success_answer: false,
         }
+    }
+
+    /// Puts this endpoint on the allow-list of answers that may be plain `{"success":1}` once
+    /// the session key exists (see [`plain_success_answer`](Self::plain_success_answer)).
+    pub const fn answers_plain_success(mut self) -> Self {
+        self.plain_success_answer = true;
+        self
     }
 
     /// Marks a POST/PATCH endpoint as safe to repeat.
@@ -191,7 +210,9 @@ pub const SESSION_TOUCH: Endpoint =
 /// `PUT /api/v1/session/signout`. Never re-signs in (signing in to sign out is pointless).
 pub const SESSION_SIGNOUT: Endpoint =
     Endpoint::new("session.signout", Method::Put, "/api/v1/session/signout")
-        .without_reauthentication();
+        .without_reauthentication()
+        // 1Password's web client reads sign-out's `{"success":1}` without decrypting it.
+        .answers_plain_success();
 
 // ---- Account, users, reports (PROTOCOL.md 4.3, decision 5) ---------------------------------
 
@@ -271,19 +292,28 @@ pub const VAULT_ACCESS_GRANT: Endpoint = Endpoint::new(
     "vault.grant",
     Method::Patch,
     "/api/v2/vault/{uuid}/vaultaccess",
-);
+)
+// 1Password's own SDK (0.5.0) requires this write's answer to be exactly `{"success":1}`,
+// unencrypted: an encrypted answer makes it fail.
+.answers_plain_success();
 /// `DELETE /api/v1/vault/{vault}/person/{user}` (answers plain `{"success": 1}`).
 pub const VAULT_REVOKE_USER: Endpoint = Endpoint::new(
     "vault.revoke-user",
     Method::Delete,
     "/api/v1/vault/{vault}/person/{user}",
-);
+)
+// 1Password's own SDK (0.5.0) requires this write's answer to be exactly `{"success":1}`,
+// unencrypted: an encrypted answer makes it fail.
+.answers_plain_success();
 /// `DELETE /api/v1/vault/{vault}/group/{group}` (answers plain `{"success": 1}`).
 pub const VAULT_REVOKE_GROUP: Endpoint = Endpoint::new(
     "vault.revoke-group",
     Method::Delete,
     "/api/v1/vault/{vault}/group/{group}",
-);
+)
+// 1Password's own SDK (0.5.0) requires this write's answer to be exactly `{"success":1}`,
+// unencrypted: an encrypted answer makes it fail.
+.answers_plain_success();
 /// `PATCH /api/v1/acl/person/{vault}/{user}/{acl}`. Marked idempotent: it sets the acl to the
 /// value in the path.
 pub const VAULT_ACL_USER: Endpoint = Endpoint::new(
@@ -291,14 +321,20 @@ pub const VAULT_ACL_USER: Endpoint = Endpoint::new(
     Method::Patch,
     "/api/v1/acl/person/{vault}/{user}/{acl}",
 )
-.idempotent();
+.idempotent()
+// The same family of vault-access writes as the grant and revokes above, answered the same way;
+// not observed separately from them.
+.answers_plain_success();
 /// `PATCH /api/v1/acl/group/{vault}/{group}/{acl}`. Marked idempotent, as above.
 pub const VAULT_ACL_GROUP: Endpoint = Endpoint::new(
     "vault.acl-group",
     Method::Patch,
     "/api/v1/acl/group/{vault}/{group}/{acl}",
 )
-.idempotent();
+.idempotent()
+// The same family of vault-access writes as the grant and revokes above, answered the same way;
+// not observed separately from them.
+.answers_plain_success();
 
 // ---- Invitations (PROTOCOL.md 4.3) -----------------------------------------------------------
 

@@ -155,6 +155,35 @@ pub enum ApiError {
     )]
     Tampered(String),
 
+    /// The server asked for key-derivation work outside the accepted range (PBKDF2 iterations
+    /// too low to protect the password, or so high they would pin a thread for hours). Nothing
+    /// was derived. See [`KdfLimits`](opadmin_crypto::kdf::KdfLimits).
+    #[error(
+        "the server asked for {iterations} PBKDF2 iterations; this client accepts {min} to {max}, \
+         so it derived nothing. Check the sign-in address; a test server with low counts needs \
+         the floor lowered explicitly (never for a real account)"
+    )]
+    UnsafeKdfParameters {
+        /// What the server asked for.
+        iterations: u32,
+        /// The smallest count accepted.
+        min: u32,
+        /// The largest count accepted.
+        max: u32,
+    },
+
+    /// An answer's body was larger than the cap this client reads (reading stopped there).
+    #[error(
+        "the answer to {endpoint} is larger than {limit} bytes, the most this client reads; if \
+         the account really is that large, raise the answer size limit in the transport settings"
+    )]
+    AnswerTooLarge {
+        /// The endpoint's name, e.g. `vaults.list`.
+        endpoint: &'static str,
+        /// The cap, in bytes.
+        limit: usize,
+    },
+
     /// Any other server error.
     #[error(
         "the 1Password server answered HTTP {status}{}{}{}; retry later, and report it if it persists",

@@ -83,6 +83,7 @@ pub mod client;
 pub mod endpoints;
 pub mod error;
 pub mod groups;
+pub mod http;
 pub mod invites;
 pub mod models;
 pub mod pages;

@@ -10,11 +10,24 @@
 //!   covers the host without its port), and the body is sent as an encrypted envelope (session
 //!   key, `kid` = session id).
 //!
-//! Answers that are envelopes are decrypted; other answers are read as plain JSON (the
-//! vault-access writes answer plain `{"success":1}`). An answer that claims to be an envelope
-//! but does not open with the session key, or names another key, is
-//! [`ApiError::Tampered`]: never retried, nothing of it used. Error answers map through
-//! [`ApiError::from_response`].
+//! **Encrypted answers only.** Before the session key exists (the sign-in start, device
+//! registration and the SRP exchange) answers are plain JSON. Once it exists, every success
+//! answer must be an envelope that names this session's key and opens under it; the only
+//! exceptions are the endpoints on the allow-list in [`endpoints`](crate::endpoints)
+//! ([`Endpoint::plain_success_answer`]), whose answer may also be exactly `{"success":1}` in
+//! plain JSON. Anything else (plain JSON, an empty body, an envelope under another key, one
+//! that does not open) is [`ApiError::Tampered`]: never retried, nothing of it used. This is
+//! also what proves the server in SRP v1, which has no server proof of its own: an impostor
+//! without the verifier cannot derive the session key, so its answer to `auth/verify` cannot
+//! be an envelope that opens. Error answers (4xx, 5xx) may be plain; they map through
+//! [`ApiError::from_error_body`] and can only make a call fail. A redirect (3xx) is never
+//! followed and is an error.
+//!
+//! **Bounded reads.** Every body is read as a stream with a cap
+//! ([`TransportConfig::max_answer_bytes`], default
+//! [`DEFAULT_MAX_ANSWER_BYTES`](crate::http::DEFAULT_MAX_ANSWER_BYTES)); past it the call fails
+//! with [`ApiError::AnswerTooLarge`] and memory stays near the cap. A body that drips slowly
+//! ends at the attempt's total timeout ([`TransportConfig::timeout`]).
 //!
 //! Retries ([`RetryPolicy`]): bounded by attempts (including the first) and total time, with
 //! jitter, for 429 (waiting `X-Rate-Limit-Retry-In` seconds, capped), 502/503/504, connection
@@ -26,8 +39,13 @@
 //! Session expiry: a 401 / error 102 on a MAC-signed call whose endpoint allows it makes the
 //! transport sign in again once (with what the sign-in left it, see
 //! [`auth::sign_in`](crate::auth::sign_in)) and send the call once more; a second expiry is
-//! returned as [`ApiError::SessionExpired`]. Concurrent calls that expire together share one
-//! sign-in.
+//! returned as [`ApiError::SessionExpired`]. The sign-in again is single-flight, failures
+//! included: calls that meet the expiry while one sign-in is under way wait for it and share
+//! its outcome, so N concurrent calls cause exactly one sign-in, and if it fails every one of
+//! them gets that failure. A sign-in that fails for a reason that will not pass by itself
+//! (wrong credentials, a refused token, a disabled user, a failed check of the server) is
+//! final: later calls get the same error without another attempt, so a changed password
+//! cannot lock the account out through repeated attempts.
 //!
 //! Every call runs in a `tracing` span `b5.request` with the method, the path (without the
 //! query), the attempt and the HTTP status; bodies, keys and headers are never logged.
@@ -44,10 +62,11 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use tracing::Instrument;
-use url::{Host, Url};
+use url::Url;
 
 use crate::endpoints::{Endpoint, encode_into};
 use crate::error::{ApiError, Result};
+use crate::http::{self, DEFAULT_MAX_ANSWER_BYTES, ReadError};
 use crate::models::ServerErrorBody;
 
 /// The default `X-AgileBits-Client` value, `name/version` (the device registered at sign-in
@@ -165,6 +184,9 @@ pub struct TransportConfig {
     /// Allow `http://` to a host that is not loopback. Off by default: the session is encrypted
     /// end to end, but the Secret Key id, email and SRP values would travel in clear.
     pub allow_insecure_http: bool,
+    /// The largest answer body read, in bytes; a larger one is [`ApiError::AnswerTooLarge`].
+    /// Default [`DEFAULT_MAX_ANSWER_BYTES`] (64 MiB).
+    pub max_answer_bytes: usize,
 }
 
 impl Default for TransportConfig {
@@ -176,6 +198,7 @@ impl Default for TransportConfig {
             connect_timeout: Duration::from_secs(10),
             retry: RetryPolicy::default(),
             allow_insecure_http: false,
+            max_answer_bytes: DEFAULT_MAX_ANSWER_BYTES,
         }
     }
 }
@@ -208,6 +231,12 @@ impl TransportConfig {
     /// Sets the retry policy.
     pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
         self.retry = retry;
+        self
+    }
+
+    /// Sets the largest answer body read, in bytes (at least 1 KiB).
+    pub fn with_max_answer_bytes(mut self, bytes: usize) -> Self {
+        self.max_answer_bytes = bytes.max(1024);
         self
     }
 
@@ -253,7 +282,7 @@ pub fn parse_address(address: &str, allow_insecure_http: bool) -> Result<Url> {
     }
     match url.scheme() {
         "https" => {}
-        "http" if is_loopback(&url) || allow_insecure_http => {}
+        "http" if http::is_loopback(&url) || allow_insecure_http => {}
         "http" => {
             return Err(ApiError::InvalidInput(format!(
                 "refusing plain http to {trimmed:?}: use https, or a loopback address for a local \
@@ -270,17 +299,6 @@ pub fn parse_address(address: &str, allow_insecure_http: bool) -> Result<Url> {
     url.set_query(None);
     url.set_fragment(None);
     Ok(url)
-}
-
-fn is_loopback(url: &Url) -> bool {
-    match url.host() {
-        Some(Host::Domain(d)) => {
-            d.eq_ignore_ascii_case("localhost") || d.to_ascii_lowercase().ends_with(".localhost")
-        }
-        Some(Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
-    }
 }
 
 /// One call to send: an endpoint, its filled path and query, and an optional JSON body.
@@ -431,7 +449,21 @@ struct Inner {
     current: RwLock<Option<Current>>,
     generation: AtomicU64,
     reauth: RwLock<Option<Arc<dyn Reauthenticate>>>,
-    reauth_lock: tokio::sync::Mutex<()>,
+    /// Held while a sign-in again runs; what the last one left.
+    reauth_state: tokio::sync::Mutex<ReauthState>,
+    /// Sign-ins again that have finished, succeeded or failed (read before waiting for
+    /// `reauth_state`, to learn whether one finished while a call waited).
+    reauth_finished: AtomicU64,
+}
+
+/// What the sign-ins again left behind.
+#[derive(Default)]
+struct ReauthState {
+    /// The last sign-in again's failure, if it failed.
+    last_failure: Option<ApiError>,
+    /// A failure that will not pass by itself (wrong credentials, a refused token, a failed
+    /// check of the server): every later expiry gets it without another attempt.
+    final_failure: Option<ApiError>,
 }
 
 /// The HTTP side of a 1Password account: base address, HTTP client, session state. Cheap to
@@ -502,7 +534,8 @@ impl Transport {
                 current: RwLock::new(None),
                 generation: AtomicU64::new(0),
                 reauth: RwLock::new(None),
-                reauth_lock: tokio::sync::Mutex::new(()),
+                reauth_state: tokio::sync::Mutex::new(ReauthState::default()),
+                reauth_finished: AtomicU64::new(0),
             }),
         })
     }
@@ -594,15 +627,43 @@ impl Transport {
             .ok()
             .and_then(|r| r.clone())
             .ok_or(ApiError::SessionExpired)?;
-        let _guard = self.inner.reauth_lock.lock().await;
+        let ticket = self.inner.reauth_finished.load(Ordering::SeqCst);
+        let mut state = self.inner.reauth_state.lock().await;
+        if let Some(error) = &state.final_failure {
+            return Err(error.clone());
+        }
         if self.current().map(|(_, g)| g) != Some(seen_generation) {
             // Another call signed in again while this one waited.
             return Ok(());
         }
+        if self.inner.reauth_finished.load(Ordering::SeqCst) > ticket
+            && let Some(error) = &state.last_failure
+        {
+            // A sign-in again finished while this call waited, and failed: share its outcome
+            // rather than try again at once.
+            return Err(error.clone());
+        }
         tracing::info!("the 1Password session expired; signing in again");
-        let session = reauth.reauthenticate(self).await?;
-        self.install_session(session);
-        Ok(())
+        let result = reauth.reauthenticate(self).await;
+        self.inner.reauth_finished.fetch_add(1, Ordering::SeqCst);
+        match result {
+            Ok(session) => {
+                state.last_failure = None;
+                self.install_session(session);
+                Ok(())
+            }
+            Err(error) => {
+                tracing::warn!(
+                    final_failure = !error.is_retryable(),
+                    "signing in again after the session expired failed"
+                );
+                if !error.is_retryable() {
+                    state.final_failure = Some(error.clone());
+                }
+                state.last_failure = Some(error.clone());
+                Err(error)
+            }
+        }
     }
 
     /// Sends with an explicit session (or none), with retries and without re-sign-in: the
@@ -721,20 +782,34 @@ impl Transport {
             .headers()
             .get(RETRY_IN_HEADER)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<f64>().ok())
-            .filter(|s| s.is_finite() && *s >= 0.0)
-            .map(|s| Duration::from_secs_f64(s.min(86_400.0)));
-        let bytes = response.bytes().await.map_err(|e| {
-            if e.is_timeout() {
-                Failure::new(ApiError::Timeout, Applied::Maybe)
-            } else {
-                Failure::new(
+            .and_then(http::parse_retry_seconds);
+        let success = (200..300).contains(&status);
+        if (300..400).contains(&status) {
+            return Err(Failure::new(
+                ApiError::Protocol(format!(
+                    "the server answered {} with a redirect (HTTP {status}), which this client \
+                     never follows; check the sign-in address",
+                    endpoint.name
+                )),
+                Applied::Maybe,
+            ));
+        }
+        let bytes = http::read_capped(response, self.inner.config.max_answer_bytes)
+            .await
+            .map_err(|e| match e {
+                ReadError::TooLarge { limit } => Failure::new(
+                    ApiError::AnswerTooLarge {
+                        endpoint: endpoint.name,
+                        limit,
+                    },
+                    Applied::Maybe,
+                ),
+                ReadError::Timeout => Failure::new(ApiError::Timeout, Applied::Maybe),
+                ReadError::Transport(e) => Failure::new(
                     ApiError::Transport(describe_reqwest_error(&e)),
                     Applied::Maybe,
-                )
-            }
-        })?;
-        let success = (200..300).contains(&status);
+                ),
+            })?;
         let applied = if status == 429 || (400..500).contains(&status) {
             Applied::No
         } else {
@@ -746,11 +821,38 @@ impl Transport {
         } else {
             serde_json::from_slice(&bytes).ok()
         };
+        drop(bytes);
+        let keyed = signing.is_some();
         let value = match parsed {
             Some(value) if Envelope::is_envelope(&value) => self
                 .open(endpoint, &value, session)
                 .map_err(|e| Failure::new(e, Applied::Maybe))?,
+            // Once the session key exists, a success answer must be an envelope, except exactly
+            // `{"success":1}` from an endpoint on the allow-list.
+            Some(value)
+                if keyed
+                    && success
+                    && !(endpoint.plain_success_answer && is_plain_success(&value)) =>
+            {
+                return Err(Failure::new(
+                    ApiError::Tampered(format!(
+                        "the answer to {} is not encrypted with the session key, and this \
+                         endpoint's answers must be",
+                        endpoint.name
+                    )),
+                    Applied::Maybe,
+                ));
+            }
             Some(value) => value,
+            None if success && keyed => {
+                return Err(Failure::new(
+                    ApiError::Tampered(format!(
+                        "the answer to {} is neither an envelope nor JSON",
+                        endpoint.name
+                    )),
+                    Applied::Maybe,
+                ));
+            }
             None if success => {
                 return Err(Failure::new(
                     ApiError::Protocol(format!(
@@ -808,6 +910,14 @@ impl Transport {
         serde_json::from_slice(&plaintext)
             .map_err(|_| ApiError::Protocol(format!("the decrypted answer to {name} is not JSON")))
     }
+}
+
+/// Whether a plain answer is exactly `{"success":1}`: the only plaintext an allow-listed
+/// endpoint may answer on a keyed session.
+fn is_plain_success(value: &Value) -> bool {
+    value
+        .as_object()
+        .is_some_and(|o| o.len() == 1 && o.get("success").and_then(Value::as_i64) == Some(1))
 }
 
 fn classify_send_error(error: reqwest::Error) -> Failure {

@@ -168,7 +168,10 @@ fn verify_responses() {
 #[test]
 fn mfa_response() {
     let (r, _): (MfaSubmitResponse, _) = round_trip("mfa-response.json");
-    assert_eq!(r.dsecret.as_deref(), Some("gUhBItRHUI7vAc04TJNUkA"));
+    assert_eq!(
+        r.dsecret.as_ref().map(|d| d.expose_secret()),
+        Some("gUhBItRHUI7vAc04TJNUkA")
+    );
 }
 
 #[test]

@@ -953,7 +953,7 @@ fn start(
 ) -> RunningEmulator {
     rt.block_on(Emulator::start(
         EmulatorConfig::default(),
-        account.iterations(1000),
+        account.iterations(100_000),
     ))
     .expect("emulator starts")
 }

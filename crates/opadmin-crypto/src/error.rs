@@ -49,6 +49,22 @@ pub enum CryptoError {
     /// A URL given for a request MAC could not be parsed.
     #[error("invalid URL for request MAC: {0}")]
     Url(String),
+    /// Key-derivation parameters from the server outside the range this client accepts: too few
+    /// PBKDF2 iterations make the password cheap to guess from what the server learns, too many
+    /// pin a thread for minutes or hours.
+    #[error(
+        "the server asked for {iterations} PBKDF2 iterations, outside the accepted range \
+         {min}..={max}; refusing to derive keys (check the sign-in address; for a test server with \
+         low counts, lower the floor explicitly)"
+    )]
+    KdfIterationsOutOfRange {
+        /// What the server asked for.
+        iterations: u32,
+        /// The smallest count accepted.
+        min: u32,
+        /// The largest count accepted.
+        max: u32,
+    },
     /// The platform's cryptographic library failed (for example, key generation).
     #[error("crypto backend failure: {0}")]
     Backend(&'static str),

@@ -80,6 +80,94 @@ impl KdfParams {
     }
 }
 
+/// The smallest PBKDF2 iteration count accepted by default: 100,000, what older accounts and
+/// service accounts use (current accounts use 650,000).
+pub const DEFAULT_MIN_ITERATIONS: u32 = 100_000;
+
+/// The lowest floor that can be configured at all: 1Password's own client refuses 9,999
+/// iterations or fewer, so this client never goes below 10,000 either.
+pub const LOWEST_MIN_ITERATIONS: u32 = 10_000;
+
+/// The largest PBKDF2 iteration count accepted: about 15 times today's 650,000, which keeps one
+/// derivation to a second or two on a small machine (PBKDF2-HMAC-SHA256 runs at roughly ten
+/// million iterations a second on one core of the project's 2-core test machine).
+pub const MAX_ITERATIONS: u32 = 10_000_000;
+
+/// The longest salt accepted from a server (real ones are 16 bytes).
+pub const MAX_SALT_BYTES: usize = 1024;
+
+/// The range of server-supplied PBKDF2 iteration counts a client accepts before deriving a key.
+///
+/// A server (or anything in between) chooses the iteration count of both derivations (SRP `x`
+/// from `userAuth`, the Account Unlock Key from the primary keyset's `p2c`). A count of 1 makes
+/// the derived verifier cheap to brute-force; `u32::MAX` pins a thread for hours. Every
+/// derivation the SDK makes from server parameters is checked against these limits first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KdfLimits {
+    min: u32,
+    max: u32,
+}
+
+impl Default for KdfLimits {
+    fn default() -> Self {
+        Self {
+            min: DEFAULT_MIN_ITERATIONS,
+            max: MAX_ITERATIONS,
+        }
+    }
+}
+
+impl KdfLimits {
+    /// The default limits: at least [`DEFAULT_MIN_ITERATIONS`], at most [`MAX_ITERATIONS`].
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Lowers (or raises) the floor. **Unsafe for real accounts**: meant for test servers and the
+    /// emulator, which hand out low counts to keep tests fast. A floor below
+    /// [`LOWEST_MIN_ITERATIONS`] or above [`MAX_ITERATIONS`] is refused with
+    /// [`CryptoError::KdfIterationsOutOfRange`] naming the allowed range.
+    pub fn with_min_iterations(self, min: u32) -> Result<Self> {
+        if !(LOWEST_MIN_ITERATIONS..=MAX_ITERATIONS).contains(&min) {
+            return Err(CryptoError::KdfIterationsOutOfRange {
+                iterations: min,
+                min: LOWEST_MIN_ITERATIONS,
+                max: MAX_ITERATIONS,
+            });
+        }
+        Ok(Self { min, ..self })
+    }
+
+    /// The smallest iteration count accepted.
+    pub fn min_iterations(&self) -> u32 {
+        self.min
+    }
+
+    /// The largest iteration count accepted.
+    pub fn max_iterations(&self) -> u32 {
+        self.max
+    }
+
+    /// Checks server-supplied parameters before any derivation: the iteration count within the
+    /// range, the salt not empty and at most [`MAX_SALT_BYTES`].
+    pub fn check(&self, params: &KdfParams) -> Result<()> {
+        if !(self.min..=self.max).contains(&params.iterations) {
+            return Err(CryptoError::KdfIterationsOutOfRange {
+                iterations: params.iterations,
+                min: self.min,
+                max: self.max,
+            });
+        }
+        if params.salt.is_empty() || params.salt.len() > MAX_SALT_BYTES {
+            return Err(CryptoError::UnsupportedAlgorithm(format!(
+                "a key-derivation salt of {} bytes (1 to {MAX_SALT_BYTES} accepted)",
+                params.salt.len()
+            )));
+        }
+        Ok(())
+    }
+}
+
 /// HKDF-SHA256 with 32 bytes of output.
 pub fn hkdf_sha256(ikm: &[u8], salt: &[u8], info: &[u8]) -> [u8; 32] {
     let mut out = [0u8; 32];
@@ -195,6 +283,36 @@ mod tests {
         let p = KdfParams::generate(1);
         let e = derive_srp_x(&"pw".into(), "a@b.c", &sk, "SRP-4096", &p).unwrap_err();
         assert_eq!(e, CryptoError::UnsupportedAlgorithm("SRP-4096".into()));
+    }
+
+    #[test]
+    fn limits_refuse_counts_outside_the_range() {
+        let limits = KdfLimits::default();
+        for bad in [1, 99_999, MAX_ITERATIONS + 1, u32::MAX] {
+            let e = limits.check(&KdfParams::generate(bad)).unwrap_err();
+            assert_eq!(
+                e,
+                CryptoError::KdfIterationsOutOfRange {
+                    iterations: bad,
+                    min: DEFAULT_MIN_ITERATIONS,
+                    max: MAX_ITERATIONS
+                }
+            );
+        }
+        for good in [100_000, 650_000, MAX_ITERATIONS] {
+            limits.check(&KdfParams::generate(good)).unwrap();
+        }
+        let low = limits.with_min_iterations(10_000).unwrap();
+        low.check(&KdfParams::generate(10_000)).unwrap();
+        assert!(low.check(&KdfParams::generate(9_999)).is_err());
+        assert!(limits.with_min_iterations(9_999).is_err());
+        assert!(limits.with_min_iterations(1).is_err());
+        let mut no_salt = KdfParams::generate(650_000);
+        no_salt.salt.clear();
+        assert!(limits.check(&no_salt).is_err());
+        let mut huge_salt = KdfParams::generate(650_000);
+        huge_salt.salt = vec![0; MAX_SALT_BYTES + 1];
+        assert!(limits.check(&huge_salt).is_err());
     }
 
     #[test]

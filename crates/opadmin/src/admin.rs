@@ -17,9 +17,12 @@ use opadmin_api::types::{
     VaultPermissions, VaultType,
 };
 use opadmin_api::{ApiError, Client};
+use opadmin_crypto::kdf::{KdfLimits, LOWEST_MIN_ITERATIONS, MAX_ITERATIONS};
 use opadmin_crypto::rsa::RsaPublicKey;
+use opadmin_crypto::secret::Password;
 use opadmin_crypto::srp::SrpVersion;
 
+use crate::RememberToken;
 use crate::error::{Error, Result};
 use crate::keys::KeyStore;
 use crate::model::{
@@ -36,12 +39,13 @@ pub const DEFAULT_CONCURRENCY: usize = 8;
 pub struct AdminBuilder {
     address: Option<String>,
     email: Option<String>,
-    password: Option<String>,
-    secret_key: Option<String>,
+    password: Option<Password>,
+    secret_key: Option<zeroize::Zeroizing<String>>,
     service_account_token: Option<zeroize::Zeroizing<String>>,
     options: SignInOptions,
     transport: TransportConfig,
     concurrency: Option<usize>,
+    min_kdf_iterations: Option<u32>,
 }
 
 impl std::fmt::Debug for AdminBuilder {
@@ -49,7 +53,14 @@ impl std::fmt::Debug for AdminBuilder {
         f.debug_struct("AdminBuilder")
             .field("address", &self.address)
             .field("email", &self.email)
+            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .field(
+                "secret_key",
+                &self.secret_key.as_ref().map(|_| "<redacted>"),
+            )
             .field("service_account", &self.service_account_token.is_some())
+            .field("options", &self.options)
+            .field("min_kdf_iterations", &self.min_kdf_iterations)
             .finish_non_exhaustive()
     }
 }
@@ -79,15 +90,16 @@ impl AdminBuilder {
         self
     }
 
-    /// The administrator's account password.
+    /// The administrator's account password (held zeroized; `Debug` never shows it).
     pub fn password(mut self, password: impl Into<String>) -> Self {
-        self.password = Some(password.into());
+        self.password = Some(Password::new(password));
         self
     }
 
     /// The administrator's Secret Key, as printed (`A3-...`; case, spaces and dashes are fine).
+    /// Held zeroized; `Debug` never shows it.
     pub fn secret_key(mut self, secret_key: impl Into<String>) -> Self {
-        self.secret_key = Some(secret_key.into());
+        self.secret_key = Some(zeroize::Zeroizing::new(secret_key.into()));
         self
     }
 
@@ -123,8 +135,26 @@ impl AdminBuilder {
     }
 
     /// Offers a remember-this-device token stored from an earlier run ([`Admin::remember_token`]).
-    pub fn remember_token(mut self, token: impl Into<String>) -> Self {
+    pub fn remember_token(mut self, token: impl Into<RememberToken>) -> Self {
         self.options = self.options.with_dsecret(token.into());
+        self
+    }
+
+    /// Lowers the smallest PBKDF2 iteration count accepted from the server (default 100,000;
+    /// the largest accepted is 10,000,000). **Unsafe for real accounts**: a server, or anything
+    /// between it and you, that hands out a low count makes the password cheaper to guess from
+    /// what it learns. Meant for the emulator and test servers, which use low counts to keep
+    /// tests fast. Values below 10,000 (which 1Password's own client refuses) make
+    /// [`build`](Self::build) fail with [`Error::InvalidInput`].
+    pub fn min_kdf_iterations(mut self, iterations: u32) -> Self {
+        self.min_kdf_iterations = Some(iterations);
+        self
+    }
+
+    /// The largest answer body read, in bytes (default 64 MiB); a larger answer is
+    /// [`Error::AnswerTooLarge`], with memory staying near the cap.
+    pub fn max_answer_bytes(mut self, bytes: usize) -> Self {
+        self.transport = self.transport.with_max_answer_bytes(bytes);
         self
     }
 
@@ -154,6 +184,14 @@ impl AdminBuilder {
 
     /// Signs in.
     pub async fn build(mut self) -> Result<Admin> {
+        if let Some(min) = self.min_kdf_iterations {
+            let limits = KdfLimits::default().with_min_iterations(min).map_err(|_| {
+                Error::InvalidInput(format!(
+                    "min_kdf_iterations({min}) is outside {LOWEST_MIN_ITERATIONS}..={MAX_ITERATIONS}"
+                ))
+            })?;
+            self.options = self.options.with_kdf_limits(limits);
+        }
         if let Some(token) = self.service_account_token.take() {
             return self.build_service_account(&token).await;
         }
@@ -165,8 +203,8 @@ impl AdminBuilder {
             .password
             .ok_or_else(|| missing("the account password"))?;
         let secret_key = self.secret_key.ok_or_else(|| missing("the Secret Key"))?;
-        let credentials =
-            Credentials::parse(address, email, password, &secret_key).map_err(|e| match e {
+        let credentials = Credentials::parse(address, email, password, secret_key.as_str())
+            .map_err(|e| match e {
                 ApiError::Crypto(c) => Error::InvalidInput(c.to_string()),
                 other => Error::from(other),
             })?;
@@ -178,7 +216,7 @@ impl AdminBuilder {
                 keys: KeyStore::new(signed.keyring),
                 me: signed.user_uuid,
                 device_uuid: signed.device_uuid,
-                remember_token: signed.new_dsecret.map(|d| d.expose_secret().to_owned()),
+                remember_token: signed.new_dsecret,
                 concurrency: self.concurrency.unwrap_or(DEFAULT_CONCURRENCY),
                 service_account: false,
             }),
@@ -219,7 +257,7 @@ struct Inner {
     keys: KeyStore,
     me: UserId,
     device_uuid: String,
-    remember_token: Option<String>,
+    remember_token: Option<RememberToken>,
     concurrency: usize,
     /// Signed in with a service-account token.
     service_account: bool,
@@ -339,9 +377,10 @@ impl Admin {
     }
 
     /// A remember-this-device token issued at this sign-in (after a second factor), to store as
-    /// a secret and pass to [`AdminBuilder::remember_token`].
-    pub fn remember_token(&self) -> Option<&str> {
-        self.inner.remember_token.as_deref()
+    /// a secret and pass to [`AdminBuilder::remember_token`]. It is zeroized on drop and its
+    /// `Debug` is redacted; [`RememberToken::expose_secret`] gives the text to store.
+    pub fn remember_token(&self) -> Option<&RememberToken> {
+        self.inner.remember_token.as_ref()
     }
 
     fn client(&self) -> &Client {

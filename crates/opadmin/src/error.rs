@@ -100,6 +100,41 @@ pub enum Error {
     /// The network or the server failed (after retries where retrying was safe).
     #[error("could not reach 1Password: {0}. Check the address and the network, then try again")]
     Transport(String),
+    /// The server did not answer in time (after retries where retrying was safe); a body that
+    /// arrives too slowly ends here too.
+    #[error(
+        "1Password did not answer in time; check the network, then try again (or raise the timeout)"
+    )]
+    Timeout,
+    /// An answer failed verification: not encrypted with the session key where it must be, a
+    /// wrong server proof, keysets that no longer open. Possibly an attack or an intercepting
+    /// proxy: nothing of the answer was used, and the call is not retried.
+    #[error(
+        "the server's answer failed verification ({0}); nothing of it was used and nothing was retried. Check the sign-in address and that nothing intercepts the connection (a TLS-inspecting proxy, for example)"
+    )]
+    Tampered(String),
+    /// The server asked for key-derivation work outside the accepted range (PBKDF2 iterations
+    /// too few to protect the password, or so many they would pin a thread for hours). Nothing
+    /// was derived.
+    #[error(
+        "the server asked for {iterations} PBKDF2 iterations; this SDK accepts {min} to {max}, so it derived nothing. Check the sign-in address (a test server with low counts needs AdminBuilder::min_kdf_iterations, never a real account)"
+    )]
+    UnsafeKdfParameters {
+        /// What the server asked for.
+        iterations: u32,
+        /// The smallest count accepted.
+        min: u32,
+        /// The largest count accepted.
+        max: u32,
+    },
+    /// An answer's body was larger than the cap (reading stopped there).
+    #[error(
+        "an answer from the server is larger than {limit} bytes, the most this SDK reads; if the account really is that large, raise AdminBuilder::max_answer_bytes"
+    )]
+    AnswerTooLarge {
+        /// The cap, in bytes.
+        limit: usize,
+    },
     /// An answer that was altered or not understood: nothing was applied on our side.
     #[error(
         "the server's answer could not be trusted or understood ({0}); nothing was changed on this side. Try again; if it persists, report it"
@@ -130,9 +165,20 @@ impl From<ApiError> for Error {
             ApiError::PermissionDenied { message, .. } => Error::PermissionDenied { message },
             ApiError::RateLimited { retry_after } => Error::RateLimited { retry_after },
             ApiError::Transport(m) => Error::Transport(m),
-            ApiError::Timeout => Error::Transport("the request timed out".into()),
+            ApiError::Timeout => Error::Timeout,
             ApiError::InvalidInput(m) => Error::InvalidInput(m),
-            ApiError::Tampered(m) | ApiError::Protocol(m) => Error::Protocol(m),
+            ApiError::Tampered(m) => Error::Tampered(m),
+            ApiError::Protocol(m) => Error::Protocol(m),
+            ApiError::UnsafeKdfParameters {
+                iterations,
+                min,
+                max,
+            } => Error::UnsafeKdfParameters {
+                iterations,
+                min,
+                max,
+            },
+            ApiError::AnswerTooLarge { limit, .. } => Error::AnswerTooLarge { limit },
             ApiError::Crypto(c) => Error::Protocol(c.to_string()),
             other => Error::Protocol(other.to_string()),
         }

@@ -25,7 +25,7 @@
 //! # #[tokio::main(flavor = "multi_thread")]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! # let emulator = opadmin_emulator::Emulator::start(Default::default(),
-//! #     opadmin_emulator::demo_account().iterations(1000)).await?;
+//! #     opadmin_emulator::demo_account().iterations(100_000)).await?;
 //! # let (address, owner) = (emulator.address(), emulator.owner().clone());
 //! # let (email, password, secret_key) = (owner.email, owner.password, owner.secret_key);
 //! use opadmin::{Admin, GrantOutcome, VaultPermissions};
@@ -63,6 +63,9 @@ pub use model::{
     Accessor, AccountInfo, BulkResult, GrantOutcome, Group, GroupGrant, GroupMember, Invitation,
     MembershipOutcome, RevokeOutcome, Snapshot, User, UserAccess, UserRef, Vault, VaultSummary,
 };
+/// A remember-this-device token: zeroized on drop, redacted in `Debug`
+/// ([`Admin::remember_token`], [`AdminBuilder::remember_token`]).
+pub use opadmin_api::auth::DeviceSecret as RememberToken;
 pub use opadmin_api::types::{
     GroupId, GroupRole, GroupType, Plan, UserId, UserState, UserType, VaultId, VaultPermissions,
     VaultType,

@@ -14,7 +14,7 @@ use opadmin_emulator::{
 const SEED_MESSAGE: &str = "The admin account does not have access to this vault. Ensure the user whose credentials are used to connect the integration has access to this vault, and that they have the 'Manage Vault' permission on it.";
 
 async fn start(account: AccountBuilder) -> RunningEmulator {
-    Emulator::start(EmulatorConfig::default(), account.iterations(1000))
+    Emulator::start(EmulatorConfig::default(), account.iterations(100_000))
         .await
         .expect("emulator starts")
 }

@@ -15,9 +15,12 @@ use opadmin_emulator::{Emulator, EmulatorConfig, RunningEmulator, demo_account};
 use serde_json::{Value, json};
 
 async fn start() -> RunningEmulator {
-    Emulator::start(EmulatorConfig::default(), demo_account().iterations(1000))
-        .await
-        .expect("emulator starts")
+    Emulator::start(
+        EmulatorConfig::default(),
+        demo_account().iterations(100_000),
+    )
+    .await
+    .expect("emulator starts")
 }
 
 fn scim(emu: &RunningEmulator) -> ScimDirectory {

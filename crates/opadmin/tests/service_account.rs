@@ -11,9 +11,12 @@ use opadmin_emulator::{
 };
 
 async fn demo() -> RunningEmulator {
-    Emulator::start(EmulatorConfig::default(), demo_account().iterations(1000))
-        .await
-        .expect("emulator starts")
+    Emulator::start(
+        EmulatorConfig::default(),
+        demo_account().iterations(100_000),
+    )
+    .await
+    .expect("emulator starts")
 }
 
 /// The token names `127.0.0.1:PORT` (HTTPS by default); the emulator is plain HTTP, so the
@@ -293,9 +296,12 @@ async fn malformed_tokens_are_typed_errors_that_quote_nothing() {
     assert_eq!(emu.requests_served(), before, "nothing was sent");
 
     // A well-formed token the account does not know is refused as such.
-    let other = Emulator::start(EmulatorConfig::default(), demo_account().iterations(1000))
-        .await
-        .unwrap();
+    let other = Emulator::start(
+        EmulatorConfig::default(),
+        demo_account().iterations(100_000),
+    )
+    .await
+    .unwrap();
     let foreign = Admin::builder()
         .address(emu.address())
         .service_account_token(other.service_account_token().unwrap())

@@ -493,7 +493,8 @@ impl MfaSubmitRequest {
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct MfaSubmitResponse {
-    /// A remember-this-device token for later sign-ins, when the server grants one.
+    /// A remember-this-device token for later sign-ins, when the server grants one. Held as
+    /// a secret: zeroized on drop, redacted in `Debug`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dsecret: Option<String>,
+    pub dsecret: Option<crate::auth::DeviceSecret>,
 }

@@ -58,10 +58,10 @@ impl AccountData {
     pub fn generate() -> Self {
         let secret_key = SecretKey::generate();
         let password = Password::new(PASSWORD);
-        let srp_params = KdfParams::generate(1000);
+        let srp_params = KdfParams::generate(100_000);
         let x = derive_srp_x(&password, EMAIL, &secret_key, SRP_METHOD, &srp_params).unwrap();
         let keyset = Keyset::generate(generate_uuid(UuidCase::Lower)).unwrap();
-        let auk_params = KdfParams::generate(1000);
+        let auk_params = KdfParams::generate(100_000);
         let auk = derive_auk(&password, EMAIL, &secret_key, &auk_params);
         let ct = keyset.encrypt_with_auk(&auk, &auk_params, 1).unwrap();
         Self {
