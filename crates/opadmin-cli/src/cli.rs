@@ -82,8 +82,8 @@ pub struct Cli {
     pub command: Command,
 }
 
-/// How to reach the account.
-#[derive(Debug, Args)]
+/// How to reach the account. `Debug` shows whether each secret was given, never its value.
+#[derive(Args)]
 #[command(next_help_heading = "Connection and credentials")]
 pub struct ConnectionArgs {
     /// Sign-in address (my.1password.com, acme.1password.eu, ...).
@@ -144,6 +144,27 @@ pub struct ConnectionArgs {
     /// Requests kept in flight by sync and bulk actions.
     #[arg(long, global = true, default_value_t = opadmin::DEFAULT_CONCURRENCY, value_name = "N")]
     pub concurrency: usize,
+}
+
+/// How a secret shows in `Debug`: whether it was given, not what it is.
+pub(crate) fn redacted(secret: &Option<String>) -> Option<&'static str> {
+    secret.as_ref().map(|_| "<redacted>")
+}
+
+impl std::fmt::Debug for ConnectionArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConnectionArgs")
+            .field("address", &self.address)
+            .field("email", &self.email)
+            .field("secret_key", &redacted(&self.secret_key))
+            .field("password", &redacted(&self.password))
+            .field("password_stdin", &self.password_stdin)
+            .field("totp_secret", &redacted(&self.totp_secret))
+            .field("emulator", &self.emulator)
+            .field("emulator_as", &self.emulator_as)
+            .field("concurrency", &self.concurrency)
+            .finish()
+    }
 }
 
 /// The commands.
@@ -349,4 +370,48 @@ pub enum VaultsCommand {
         #[arg(long = "group", value_name = "GROUP")]
         groups: Vec<String>,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    const PASSWORD: &str = "correct-horse-battery-staple";
+    const SECRET_KEY: &str = "A3-K7PQ2M-XW94HT-8FJ3N-ZR6VB-C5LY2-QH7TD";
+    const TOTP: &str = "JBSWY3DPEHPK3PXPJBSWY3DP";
+
+    /// The parsed command line, secrets included, prints none of them.
+    #[test]
+    fn debug_of_the_command_line_shows_no_secret() {
+        let cli = Cli::try_parse_from([
+            "opadmin",
+            "--address",
+            "acme.1password.com",
+            "--email",
+            "ops@acme.example",
+            "--password",
+            PASSWORD,
+            "--secret-key",
+            SECRET_KEY,
+            "--totp-secret",
+            TOTP,
+            "users",
+            "list",
+        ])
+        .unwrap();
+        assert_eq!(cli.connection.password.as_deref(), Some(PASSWORD));
+        for shown in [format!("{cli:?}"), format!("{cli:#?}")] {
+            for secret in [
+                PASSWORD, "horse", SECRET_KEY, "XW94HT", "K7PQ2M", TOTP, "JBSWY3",
+            ] {
+                assert!(!shown.contains(secret), "{secret} in {shown}");
+            }
+            assert!(shown.contains("acme.1password.com"), "{shown}");
+            assert!(shown.contains("<redacted>"), "{shown}");
+        }
+        let none = Cli::try_parse_from(["opadmin", "--emulator", "users", "list"]).unwrap();
+        assert!(!format!("{none:?}").contains("<redacted>"));
+    }
 }

@@ -13,7 +13,8 @@ use crate::progress;
 /// The demo people who can sign in to the emulator.
 pub const DEMO_SIGN_INS: &[&str] = &["admin@acme.example", "it-admin@acme.example"];
 
-/// How this run signs in, gathered before anything is sent.
+/// How this run signs in, gathered before anything is sent. `Debug` shows no secret.
+#[derive(Debug)]
 pub enum Login {
     /// A fresh embedded emulator, signed in as this demo person (the owner if `None`).
     Emulator(Option<String>),
@@ -21,7 +22,7 @@ pub enum Login {
     Account(Box<AccountLogin>),
 }
 
-/// Credentials of a real account. Never printed: `Debug` is not implemented.
+/// Credentials of a real account. `Debug` shows the address and email only.
 pub struct AccountLogin {
     /// Sign-in address.
     pub address: String,
@@ -33,6 +34,18 @@ pub struct AccountLogin {
     pub secret_key: String,
     /// TOTP secret, if any.
     pub totp_secret: Option<String>,
+}
+
+impl std::fmt::Debug for AccountLogin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AccountLogin")
+            .field("address", &self.address)
+            .field("email", &self.email)
+            .field("password", &"<redacted>")
+            .field("secret_key", &"<redacted>")
+            .field("totp_secret", &crate::cli::redacted(&self.totp_secret))
+            .finish()
+    }
 }
 
 /// A signed-in administrator, and the emulator behind it when there is one.
@@ -202,5 +215,29 @@ pub async fn sign_in(login: Login, concurrency: usize) -> Result<Session, CliErr
                 emulator: None,
             })
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_of_a_login_shows_no_secret() {
+        let login = Login::Account(Box::new(AccountLogin {
+            address: "acme.1password.com".into(),
+            email: "ops@acme.example".into(),
+            password: "correct-horse-battery-staple".into(),
+            secret_key: "A3-K7PQ2M-XW94HT-8FJ3N-ZR6VB-C5LY2-QH7TD".into(),
+            totp_secret: Some("JBSWY3DPEHPK3PXPJBSWY3DP".into()),
+        }));
+        for shown in [format!("{login:?}"), format!("{login:#?}")] {
+            for secret in ["horse", "K7PQ2M", "XW94HT", "QH7TD", "JBSWY3"] {
+                assert!(!shown.contains(secret), "{secret} in {shown}");
+            }
+            assert!(shown.contains("ops@acme.example"), "{shown}");
+        }
+        let emulator = Login::Emulator(Some("admin@acme.example".into()));
+        assert!(format!("{emulator:?}").contains("admin@acme.example"));
     }
 }

@@ -7,6 +7,13 @@ use std::path::Path;
 use crate::cli::Targets;
 use crate::exit::CliError;
 
+/// The longest line (and entry) a target list may have, in bytes: far more than an email
+/// (at most 254) or a person's CSV row needs. A longer one is refused, not kept.
+pub const MAX_LINE: usize = 4096;
+
+/// The largest target list read, in bytes (some 100,000 people with a few columns each).
+pub const MAX_FILE: u64 = 16 << 20;
+
 /// Reads the file named with `--file` (if any) into the targets, before anything is sent, so
 /// that a missing file or a bad list is reported without signing in.
 pub fn load(targets: &mut Targets) -> Result<(), CliError> {
@@ -39,24 +46,47 @@ pub fn collect(targets: &Targets, allow_empty: bool) -> Result<(Vec<String>, boo
     Ok((all, bulk))
 }
 
+/// Reads at most [`MAX_FILE`] bytes of UTF-8 text from the file, or from stdin for `-`.
 fn read(path: &Path) -> Result<String, CliError> {
-    let mut text = String::new();
-    if path.as_os_str() == "-" {
-        std::io::stdin()
-            .read_to_string(&mut text)
-            .map_err(|e| CliError::Usage(format!("could not read the targets from stdin: {e}")))?;
+    let (source, name): (Box<dyn Read>, String) = if path.as_os_str() == "-" {
+        (
+            Box::new(std::io::stdin()),
+            "the targets from stdin".to_owned(),
+        )
     } else {
-        text = std::fs::read_to_string(path)
+        let file = std::fs::File::open(path)
             .map_err(|e| CliError::Usage(format!("could not read {}: {e}", path.display())))?;
+        (Box::new(file), path.display().to_string())
+    };
+    let mut bytes = Vec::new();
+    source
+        .take(MAX_FILE + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| CliError::Usage(format!("could not read {name}: {e}")))?;
+    if bytes.len() as u64 > MAX_FILE {
+        return Err(CliError::Usage(format!(
+            "could not read {name}: a target list may hold at most {} MiB; split it",
+            MAX_FILE >> 20
+        )));
     }
-    Ok(text)
+    String::from_utf8(bytes)
+        .map_err(|_| CliError::Usage(format!("could not read {name}: it is not UTF-8 text")))
+}
+
+fn too_long(line: usize) -> CliError {
+    CliError::Usage(format!(
+        "line {line} of the target list is longer than {MAX_LINE} bytes, too long to name a person"
+    ))
 }
 
 /// Parses a target list: a CSV whose header has an `email` column (when the first line holds
 /// a comma or is just `email`), else one entry per line; blank lines and `#` comments are
-/// skipped.
+/// skipped. A line or entry longer than [`MAX_LINE`] bytes is an error.
 pub fn parse(text: &str) -> Result<Vec<String>, CliError> {
     let text = text.trim_start_matches('\u{feff}');
+    if let Some(at) = text.lines().position(|l| l.len() > MAX_LINE) {
+        return Err(too_long(at + 1));
+    }
     let first = text
         .lines()
         .map(str::trim)
@@ -95,6 +125,12 @@ pub fn parse(text: &str) -> Result<Vec<String>, CliError> {
         let row =
             row.map_err(|e| CliError::Usage(format!("line {} of the target list: {e}", i + 2)))?;
         if let Some(email) = row.get(column).filter(|e| !e.is_empty()) {
+            if email.len() > MAX_LINE {
+                // A quoted field can run over many short lines.
+                return Err(too_long(
+                    row.position().map_or(i + 2, |p| p.line() as usize),
+                ));
+            }
             out.push(email.to_owned());
         }
     }
@@ -126,5 +162,139 @@ mod tests {
             parse("email\nalice@acme.example\n").ok(),
             Some(vec!["alice@acme.example".into()])
         );
+    }
+
+    mod properties {
+        //! Property tests: any text gives a list or a usage error, never a panic; lists written
+        //! one per line or as CSV read back exactly. `PROPTEST_CASES=100000 cargo test -p
+        //! opadmin-cli --bin opadmin targets` runs them longer.
+
+        use super::super::*;
+        use proptest::prelude::*;
+
+        fn config() -> ProptestConfig {
+            let cases = std::env::var("PROPTEST_CASES")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(256);
+            ProptestConfig {
+                cases,
+                ..ProptestConfig::default()
+            }
+        }
+
+        fn email() -> impl Strategy<Value = String> {
+            "[a-z0-9][a-z0-9._+-]{0,20}@[a-z0-9-]{1,12}\\.[a-z]{2,6}"
+        }
+
+        fn check(result: &Result<Vec<String>, CliError>) -> Result<(), TestCaseError> {
+            match result {
+                Ok(list) => {
+                    for entry in list {
+                        prop_assert!(!entry.is_empty() && entry.len() <= MAX_LINE);
+                        prop_assert_eq!(entry.trim(), entry.as_str());
+                    }
+                }
+                Err(e) => prop_assert!(matches!(e, CliError::Usage(_)), "{e:?}"),
+            }
+            Ok(())
+        }
+
+        proptest! {
+            #![proptest_config(config())]
+
+            #[test]
+            fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..2048)) {
+                check(&parse(&String::from_utf8_lossy(&bytes)))?;
+            }
+
+            /// Text made of the characters that matter to the two formats.
+            #[test]
+            fn csv_like_text_never_panics(text in "[a-zA-Z@.,\"# \t\r\n\u{feff}]{0,400}") {
+                check(&parse(&text))?;
+                check(&parse(&format!("email\n{text}")))?;
+                check(&parse(&format!("name,email\n{text}")))?;
+            }
+
+            #[test]
+            fn one_per_line_reads_back(
+                emails in proptest::collection::vec(email(), 1..20),
+                noise in proptest::collection::vec(0u8..6, 20),
+            ) {
+                let mut text = String::from("\u{feff}");
+                for (email, n) in emails.iter().zip(noise.iter().cycle()) {
+                    match n {
+                        0 => text.push_str("\n\n"),
+                        1 => text.push_str("# a comment, with a comma\n"),
+                        2 => text.push_str("   \t\n"),
+                        _ => {}
+                    }
+                    let end = if n % 2 == 0 { "\r\n" } else { "\n" };
+                    text.push_str(&format!("  {email}\t{end}"));
+                }
+                prop_assert_eq!(parse(&text).unwrap(), emails);
+            }
+
+            #[test]
+            fn csv_reads_back(
+                rows in proptest::collection::vec(
+                    (proptest::option::of(email()), "[A-Za-z ,;'\"]{0,20}", "[a-z0-9]{0,8}"),
+                    0..20,
+                ),
+                email_column in 0usize..3,
+                header in prop::sample::select(vec!["email", "Email", "EMAIL", " email "]),
+            ) {
+                let mut writer = csv::Writer::from_writer(Vec::new());
+                let mut names = vec!["name".to_owned(), "team".to_owned()];
+                names.insert(email_column, header.to_owned());
+                writer.write_record(&names).unwrap();
+                for (email, name, team) in &rows {
+                    let mut record = vec![name.clone(), team.clone()];
+                    record.insert(email_column, email.clone().unwrap_or_default());
+                    writer.write_record(&record).unwrap();
+                }
+                let text = String::from_utf8(writer.into_inner().unwrap()).unwrap();
+                let expected: Vec<String> = rows.iter().filter_map(|r| r.0.clone()).collect();
+                prop_assert_eq!(parse(&text).unwrap(), expected);
+            }
+
+            /// Whatever the list, the people acted on are its non-empty entries, trimmed, first
+            /// occurrence first, without a second entry differing only in case.
+            #[test]
+            fn collect_keeps_first_occurrences(
+                users in proptest::collection::vec(prop_oneof![email(), Just(String::new()), Just("  A@B.CO ".to_owned()), Just("a@b.co".to_owned())], 0..12),
+            ) {
+                let targets = Targets { users: users.clone(), file: None, from_file: true };
+                let (all, bulk) = collect(&targets, true).unwrap();
+                prop_assert!(bulk);
+                let mut expected: Vec<String> = Vec::new();
+                for u in users.iter().map(|u| u.trim()).filter(|u| !u.is_empty()) {
+                    if !expected.iter().any(|e| e.to_lowercase() == u.to_lowercase()) {
+                        expected.push(u.to_owned());
+                    }
+                }
+                prop_assert_eq!(all, expected);
+            }
+        }
+
+        /// Regression: a line of a megabyte (one per line or in a CSV, or a quoted CSV field
+        /// running over many lines) is refused, not kept as a target.
+        #[test]
+        fn huge_lines_are_refused() {
+            let huge = "a".repeat(1 << 20);
+            for text in [
+                format!("{huge}@acme.example\n"),
+                format!("alice@acme.example\n{huge}\n"),
+                format!("name,email\nAlice,{huge}@acme.example\n"),
+                format!("email,name\n\"{}\",x\n", "a\n".repeat(4000)),
+            ] {
+                let err = parse(&text).unwrap_err();
+                assert!(err.to_string().contains("too long"), "{err}");
+                assert!(err.to_string().len() < 200);
+            }
+            let longest = format!("{}@acme.example", "a".repeat(MAX_LINE - 13));
+            assert_eq!(longest.len(), MAX_LINE);
+            assert_eq!(parse(&longest).unwrap(), vec![longest]);
+        }
     }
 }

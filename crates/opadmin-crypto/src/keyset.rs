@@ -230,6 +230,10 @@ impl Keyring {
             let before = pending.len();
             let mut rest = Vec::new();
             for ct in pending {
+                if self.keysets.contains_key(&ct.uuid) {
+                    // A duplicate of a keyset opened in this pass: already open, skip it.
+                    continue;
+                }
                 match self.keysets.get(&ct.enc_sym_key.kid) {
                     Some(parent) if ct.enc_sym_key.enc != crate::envelope::ENC_A256GCM => {
                         let ks = Keyset::decrypt_with_keyset(ct, parent)?;
@@ -246,13 +250,24 @@ impl Keyring {
                 }
             }
             if rest.len() == before {
-                let missing = rest
+                // Name a few of the missing parents: a hostile list can hold thousands.
+                const SHOWN: usize = 5;
+                let mut missing: Vec<&str> =
+                    rest.iter().map(|k| k.enc_sym_key.kid.as_str()).collect();
+                missing.sort_unstable();
+                missing.dedup();
+                let more = missing.len().saturating_sub(SHOWN);
+                let mut named = missing
                     .iter()
-                    .map(|k| k.enc_sym_key.kid.as_str())
+                    .take(SHOWN)
+                    .map(|kid| format!("{:?}", kid.chars().take(64).collect::<String>()))
                     .collect::<Vec<_>>()
                     .join(", ");
+                if more > 0 {
+                    named.push_str(&format!(" and {more} more"));
+                }
                 return Err(CryptoError::Jwk(format!(
-                    "no open keyset for key id(s) {missing}"
+                    "no open keyset for key id(s) {named}"
                 )));
             }
             pending = rest;

@@ -58,7 +58,12 @@ impl MacKey {
         let (Some("v1"), Some(id), Some(mac)) = (parts.next(), parts.next(), parts.next()) else {
             return Err(CryptoError::Mac);
         };
+        // Only the canonical decimal form is the header that was signed: `u64::from_str` also
+        // reads `+42` and `042`, which must not verify as request 42.
         let request_id: u64 = id.parse().map_err(|_| CryptoError::Mac)?;
+        if request_id.to_string() != id {
+            return Err(CryptoError::Mac);
+        }
         let expected = b64url_encode(&self.tag(session_id, method, url, request_id)?);
         if bool::from(expected.as_bytes().ct_eq(mac.as_bytes())) {
             Ok(request_id)

@@ -37,6 +37,12 @@ impl SecretKey {
                     "it contains a character that cannot appear in a Secret Key",
                 ));
             }
+            if cleaned.len() == 34 {
+                // Stop before the buffer grows: growing would leave a copy of the key's characters
+                // in freed memory that is never zeroized (and a pasted megabyte needs no copy).
+                cleaned.zeroize();
+                return Err(CryptoError::SecretKey("it is too long"));
+            }
             cleaned.push(up);
         }
         let result = Self::split(&cleaned);
