@@ -157,7 +157,6 @@ fn reply(status: u16, body: Value) -> Reply {
     Reply {
         status,
         body,
-        encrypt: false,
         headers: vec![("content-type", MEDIA_TYPE.to_owned())],
     }
 }
