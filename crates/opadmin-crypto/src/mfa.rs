@@ -3,6 +3,7 @@
 use hmac::{Hmac, KeyInit, Mac};
 use sha1::Sha1;
 use sha2::Sha256;
+use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
 use crate::encoding::{b64url_decode, b64url_encode, base32_decode};
@@ -32,11 +33,41 @@ pub fn totp(secret_base32: &str, unix_seconds: u64) -> Result<String> {
     if key.is_empty() {
         return Err(CryptoError::Encoding("base32 (empty TOTP secret)"));
     }
-    Ok(hotp(&key, unix_seconds / 30, 6))
+    Ok(hotp(&key, unix_seconds / 30, HotpDigits::SIX))
+}
+
+/// How many digits an HOTP/TOTP code has: 6, 7 or 8 (RFC 4226 section 5.3 requires at least 6
+/// and describes 7 and 8; more would exceed what the 31-bit truncated value carries well, and
+/// `10^digits` must stay within `u32`). The type makes every count it holds safe to use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HotpDigits(u32);
+
+impl HotpDigits {
+    /// Six digits (TOTP as authenticator apps and 1Password use it).
+    pub const SIX: Self = Self(6);
+    /// Eight digits (RFC 6238's test vectors).
+    pub const EIGHT: Self = Self(8);
+
+    /// A digit count, or an error outside 6..=8.
+    pub fn new(digits: u32) -> Result<Self> {
+        if (6..=8).contains(&digits) {
+            Ok(Self(digits))
+        } else {
+            Err(CryptoError::UnsupportedAlgorithm(format!(
+                "HOTP with {digits} digits (6 to 8 are supported)"
+            )))
+        }
+    }
+
+    /// The count.
+    pub fn get(self) -> u32 {
+        self.0
+    }
 }
 
 /// HOTP (RFC 4226) with HMAC-SHA1.
-pub fn hotp(key: &[u8], counter: u64, digits: u32) -> String {
+pub fn hotp(key: &[u8], counter: u64, digits: HotpDigits) -> String {
+    let digits = digits.get();
     let mut mac = <Hmac<Sha1> as KeyInit>::new_from_slice(key).expect("any key length");
     mac.update(&counter.to_be_bytes());
     let h = mac.finalize().into_bytes();
@@ -49,6 +80,12 @@ pub fn hotp(key: &[u8], counter: u64, digits: u32) -> String {
     ]);
     let code = bin % 10u32.pow(digits);
     format!("{code:0width$}", width = digits as usize)
+}
+
+/// Compares a code the client sent with the expected one (a TOTP code, a `dshmac`) in time that
+/// does not depend on where they differ (only on their lengths, which are public).
+pub fn codes_match(expected: &str, given: &str) -> bool {
+    bool::from(expected.as_bytes().ct_eq(given.as_bytes()))
 }
 
 #[cfg(test)]
@@ -70,8 +107,36 @@ mod tests {
             (20000000000, "65353130"),
         ] {
             assert_eq!(totp(RFC_SECRET, t).unwrap(), &code8[2..]);
-            assert_eq!(hotp(b"12345678901234567890", t / 30, 8), code8);
+            assert_eq!(
+                hotp(b"12345678901234567890", t / 30, HotpDigits::EIGHT),
+                code8
+            );
         }
+    }
+
+    #[test]
+    fn digit_counts_are_bounded() {
+        for bad in [0, 1, 5, 9, 10, 11, 32, u32::MAX] {
+            assert!(HotpDigits::new(bad).is_err(), "{bad} digits");
+        }
+        let key = b"12345678901234567890";
+        for n in 6..=8 {
+            let digits = HotpDigits::new(n).unwrap();
+            let code = hotp(key, 1, digits);
+            assert_eq!(code.len(), n as usize);
+            assert!(code.bytes().all(|b| b.is_ascii_digit()));
+        }
+        // RFC 4226 Appendix D, counter 1: 287082 (6 digits); the 7-digit code ends with it.
+        assert_eq!(hotp(key, 1, HotpDigits::SIX), "287082");
+        assert!(hotp(key, 1, HotpDigits::new(7).unwrap()).ends_with("287082"));
+    }
+
+    #[test]
+    fn codes_compare_exactly() {
+        assert!(codes_match("123456", "123456"));
+        assert!(!codes_match("123456", "123457"));
+        assert!(!codes_match("123456", "12345"));
+        assert!(!codes_match("123456", ""));
     }
 
     #[test]

@@ -276,6 +276,12 @@ impl RunningEmulator {
         self.shared.changes.load(Ordering::Relaxed)
     }
 
+    /// How many sessions the server holds: signed in, or part-way through signing in (those
+    /// are capped, and dropped when never finished).
+    pub fn session_count(&self) -> usize {
+        self.shared.sessions().len()
+    }
+
     /// Ends every session (clients must sign in again).
     pub fn expire_sessions(&self) {
         self.shared.sessions().clear();

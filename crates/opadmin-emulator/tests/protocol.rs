@@ -884,3 +884,118 @@ async fn seeded_accounts_repeat() {
         c.user_uuid("alice@acme.example")
     );
 }
+
+#[tokio::test]
+async fn answers_outside_the_plaintext_list_are_envelopes() {
+    let emu = demo().await;
+    let mut raw = signed_in(&emu, "admin@acme.example").await;
+    let vault = emu.vault_uuid("Marketing").unwrap();
+    let group = emu.group_uuid("Engineering").unwrap();
+    let alice = emu.user_uuid("alice@acme.example").unwrap();
+    let erin = emu.user_uuid("erin@acme.example").unwrap();
+    for (method, path) in [
+        (
+            "GET",
+            "/api/v1/account?attrs=me,users,groups,vaults,tier".to_owned(),
+        ),
+        ("GET", "/api/v2/account/keysets".to_owned()),
+        ("GET", "/api/v3/users".to_owned()),
+        ("GET", format!("/api/v2/user/{alice}")),
+        ("GET", format!("/api/v1/user/pubkeys?uuids={alice}")),
+        ("GET", format!("/api/v2/group/{group}")),
+        ("GET", format!("/api/v1/group/{group}/users")),
+        ("GET", "/api/v1/vaults".to_owned()),
+        ("GET", format!("/api/v3/vault/{vault}?attrs=accessors")),
+        ("GET", "/api/v1/invites".to_owned()),
+        ("GET", "/api/v1/invitevaults".to_owned()),
+        ("GET", format!("/api/v1/report/user/{alice}")),
+        ("PUT", "/api/v1/session/touch".to_owned()),
+        ("PUT", format!("/api/v1/people/reactivate/{erin}")),
+        ("PUT", format!("/api/v1/people/suspend/{erin}")),
+    ] {
+        let a = raw.signed(method, &path, None).await;
+        assert_eq!(a.status, 200, "{method} {path}: {}", a.body);
+        assert!(a.encrypted, "{method} {path} answers an envelope");
+    }
+
+    // The listed exceptions: plain {"success":1}.
+    let g = grant(&mut raw, &emu, &vault, &alice, acl::RWE).await;
+    assert_eq!((g.status, g.encrypted), (200, false), "{}", g.body);
+    assert_eq!(g.body, json!({"success": 1}));
+    let acl_path = format!(
+        "/api/v1/acl/person/{vault}/{alice}/{}",
+        acl::RWE | acl::MANAGE
+    );
+    let c = raw.signed("PATCH", &acl_path, None).await;
+    assert_eq!((c.status, c.encrypted), (200, false), "{}", c.body);
+    assert_eq!(c.body, json!({"success": 1}));
+    let r = raw
+        .signed(
+            "DELETE",
+            &format!("/api/v1/vault/{vault}/person/{alice}"),
+            None,
+        )
+        .await;
+    assert_eq!((r.status, r.encrypted), (200, false), "{}", r.body);
+    assert_eq!(r.body, json!({"success": 1}));
+    let out = raw.signed("PUT", "/api/v1/session/signout", None).await;
+    assert_eq!((out.status, out.encrypted), (200, false), "{}", out.body);
+    assert_eq!(out.body, json!({"success": 1}));
+}
+
+#[tokio::test]
+async fn signed_requests_with_plain_bodies_are_refused_and_change_nothing() {
+    let emu = demo().await;
+    let mut raw = signed_in(&emu, "admin@acme.example").await;
+    let erin = emu.user_uuid("erin@acme.example").unwrap();
+    let changes = emu.changes_applied();
+
+    let invite = json!({"invites": [{"email": "zed@acme.example", "language": "en"}], "type": "R"});
+    let a = raw
+        .signed_raw_body(
+            "POST",
+            "/api/v1/invite",
+            serde_json::to_vec(&invite).unwrap(),
+        )
+        .await;
+    assert_eq!((a.status, a.body["errorCode"].as_i64()), (400, Some(100)));
+    assert!(emu.pending_invitations().is_empty(), "nothing was invited");
+
+    // The same request with its body sealed goes through (the refusal was about the body).
+    let sealed = raw.signed("POST", "/api/v1/invite", Some(invite)).await;
+    assert_eq!(
+        (sealed.status, sealed.encrypted),
+        (200, true),
+        "{}",
+        sealed.body
+    );
+    assert_eq!(emu.pending_invitations(), ["zed@acme.example"]);
+
+    // An envelope under the right key bytes but naming another kid.
+    let key = raw.key.as_ref().unwrap().expose_secret();
+    let foreign = opadmin_crypto::envelope::SymmetricKey::new("ANOTHERSESSION", *key);
+    let body = json!({"peopleUuids": [erin]});
+    let a = raw
+        .signed_raw_body(
+            "PUT",
+            "/api/v2/people/confirm",
+            serde_json::to_vec(&foreign.encrypt_json(&body)).unwrap(),
+        )
+        .await;
+    assert_eq!((a.status, a.body["errorCode"].as_i64()), (401, Some(102)));
+    // Not JSON at all, and a JSON array.
+    for bad in [&b"\x00\xff garbage"[..], b"[1,2,3]", b"\"text\""] {
+        let a = raw
+            .signed_raw_body("PUT", "/api/v2/people/confirm", bad.to_vec())
+            .await;
+        assert_eq!(a.status, 400, "{:?}", String::from_utf8_lossy(bad));
+    }
+    assert_eq!(
+        emu.changes_applied(),
+        changes + 1,
+        "only the sealed invitation applied"
+    );
+    assert_eq!(emu.user_state(&erin), Some('S'));
+    // The session still works.
+    assert_eq!(raw.signed("GET", "/api/v1/vaults", None).await.status, 200);
+}

@@ -8,14 +8,20 @@
 //! * a suspended or deleted person learns it only after proving the password, at
 //!   `complete`/`verify`: HTTP 435 `{"reason":"user_suspended"}` / 436 `{"reason":"user_deleted"}`;
 //! * an account that enforces MFA, for a person without a second factor, answers `mfa` with
-//!   `mustEnable` (the session then never becomes usable).
+//!   `mustEnable` (the session then never becomes usable);
+//! * a session that gives [`MAX_MFA_FAILURES`](super::session::MAX_MFA_FAILURES) wrong second factors is dropped (each wrong one
+//!   answers 401 / 102, and so does everything after the last);
+//! * sign-ins that are never finished are dropped after
+//!   [`SIGN_IN_TIMEOUT`](super::session::SIGN_IN_TIMEOUT), and at most
+//!   [`MAX_UNFINISHED_SESSIONS`](super::session::MAX_UNFINISHED_SESSIONS) may be under way (the
+//!   oldest is dropped to make room).
 
 use opadmin_crypto::encoding::{UuidCase, b64url_encode};
 use opadmin_crypto::mfa;
 use opadmin_crypto::srp::{self, SrpServer, SrpVersion};
 use serde_json::{Value, json};
 
-use super::session::{Session, Stage};
+use super::session::{MAX_MFA_FAILURES, Session, Stage, make_room};
 use super::{Reply, Req, Shared};
 use crate::config::SrpFlavours;
 use crate::model::now_rfc3339;
@@ -76,7 +82,9 @@ pub(super) fn start(shared: &Shared, req: &Req) -> Reply {
     }
     let session = Session::new(user.uuid.clone(), device.to_owned());
     drop(account);
-    shared.sessions().insert(session_id, session);
+    let mut sessions = shared.sessions();
+    make_room(&mut sessions, shared.config.session_idle_timeout);
+    sessions.insert(session_id, session);
     Reply::plain(answer)
 }
 
@@ -96,6 +104,9 @@ pub(super) fn register_device(shared: &Shared, req: &Req) -> Reply {
         return Reply::bad_request();
     };
     let user = match shared.sessions().get(session_id) {
+        Some(s) if s.expired(shared.config.session_idle_timeout) => {
+            return Reply::auth_required();
+        }
         Some(s) if s.device == uuid => s.user.clone(),
         Some(_) => return Reply::invalid("The device is not the one this session started with."),
         None => return Reply::auth_required(),
@@ -133,7 +144,7 @@ fn exchange(
     let session = sessions
         .get_mut(session_id)
         .ok_or_else(Reply::auth_required)?;
-    if session.stage != Stage::Started {
+    if session.stage != Stage::Started || session.expired(shared.config.session_idle_timeout) {
         return Err(Reply::auth_required());
     }
     let account = shared.account();
@@ -209,7 +220,10 @@ pub(super) fn confirm_key(shared: &Shared, req: &Req) -> Reply {
     let Some(session) = sessions.get_mut(session_id.as_str()) else {
         return Reply::auth_required();
     };
-    if session.stage != Stage::KeyAgreed || session.version != SrpVersion::V2 {
+    if session.stage != Stage::KeyAgreed
+        || session.version != SrpVersion::V2
+        || session.expired(shared.config.session_idle_timeout)
+    {
         return Reply::auth_required();
     }
     let account = shared.account();
@@ -347,20 +361,28 @@ pub(super) fn mfa(shared: &Shared, req: &Req, session_id: &str, stage: Stage) ->
         return Reply::auth_required();
     };
     let now = time::OffsetDateTime::now_utc().unix_timestamp().max(0) as u64;
+    // Every candidate is compared in constant time, and all of them are compared.
     let passed = if let Some(code) = req.json.pointer("/totp/code").and_then(Value::as_str) {
         user.totp_secret.as_deref().is_some_and(|secret| {
-            [now.saturating_sub(30), now, now + 30]
+            [now.saturating_sub(30), now, now.saturating_add(30)]
                 .iter()
-                .any(|t| mfa::totp(secret, *t).is_ok_and(|c| c == code))
+                .fold(false, |ok, t| {
+                    ok | mfa::totp(secret, *t).is_ok_and(|c| mfa::codes_match(&c, code))
+                })
         })
     } else if let Some(dshmac) = req.json.pointer("/dsecret/dshmac").and_then(Value::as_str) {
-        user.dsecrets
-            .iter()
-            .any(|token| mfa::dshmac(token, session_id).is_ok_and(|h| h == dshmac))
+        user.dsecrets.iter().fold(false, |ok, token| {
+            ok | mfa::dshmac(token, session_id).is_ok_and(|h| mfa::codes_match(&h, dshmac))
+        })
     } else {
         return Reply::bad_request();
     };
     if !passed {
+        session.mfa_failures += 1;
+        if session.mfa_failures >= MAX_MFA_FAILURES {
+            drop(account);
+            sessions.remove(session_id);
+        }
         return Reply::auth_required();
     }
     session.stage = Stage::Active;

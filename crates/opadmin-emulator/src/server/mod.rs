@@ -16,7 +16,7 @@ use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::Response;
-use opadmin_crypto::envelope::Envelope;
+use opadmin_crypto::envelope::{Envelope, SymmetricKey};
 use serde_json::{Value, json};
 
 use crate::config::EmulatorConfig;
@@ -58,7 +58,7 @@ pub(crate) struct Req {
     /// The `Authorization` header (SCIM's bearer token).
     pub authorization: Option<String>,
     pub body: Bytes,
-    /// The decrypted (or plain) JSON body of a signed request.
+    /// The opened JSON body of a signed request (`null` when empty).
     pub json: Value,
 }
 
@@ -86,11 +86,11 @@ impl Req {
     }
 }
 
-/// An answer.
+/// An answer. Whether a 2xx answer to a signed request goes out sealed is decided in one place,
+/// [`plaintext_answer`], not by the handler.
 pub(crate) struct Reply {
     pub status: u16,
     pub body: Value,
-    pub encrypt: bool,
     pub headers: Vec<(&'static str, String)>,
 }
 
@@ -108,27 +108,22 @@ pub(crate) mod code {
 static REQUEST_IDS: AtomicU64 = AtomicU64::new(1_000_000);
 
 impl Reply {
-    /// A success answer, encrypted with the session key.
+    /// A success answer to a signed request (sealed with the session key on the way out).
     pub fn sealed(body: Value) -> Self {
-        Self {
-            status: 200,
-            body,
-            encrypt: true,
-            headers: Vec::new(),
-        }
+        Self::plain(body)
     }
 
-    /// A success answer in plain JSON.
+    /// A success answer in plain JSON: to an unsigned request, or to a signed one that
+    /// [`plaintext_answer`] lists.
     pub fn plain(body: Value) -> Self {
         Self {
             status: 200,
             body,
-            encrypt: false,
             headers: Vec::new(),
         }
     }
 
-    /// `{"success": 1}`, encrypted.
+    /// `{"success": 1}`, sealed.
     pub fn success() -> Self {
         Self::sealed(json!({"success": 1}))
     }
@@ -224,21 +219,11 @@ async fn read(request: Request) -> Result<Req, Reply> {
     let host = header("host").unwrap_or_else(|| "localhost".to_owned());
     let path = parts.uri.path().to_owned();
     let raw_query = parts.uri.query().unwrap_or("").to_owned();
-    let query = raw_query
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .map(|p| {
-            let (k, v) = p.split_once('=').unwrap_or((p, ""));
-            (percent_decode(k), percent_decode(v))
-        })
-        .collect();
+    let query = parse_query(&raw_query).map_err(|_| Reply::bad_request())?;
+    let segs = parse_path(&path).map_err(|_| Reply::bad_request())?;
     Ok(Req {
         method: parts.method.as_str().to_ascii_uppercase(),
-        segs: path
-            .split('/')
-            .filter(|s| !s.is_empty())
-            .map(percent_decode)
-            .collect(),
+        segs,
         query,
         mac_url: format!("{host}{path}?{raw_query}"),
         session_header: header("x-agilebits-session-id"),
@@ -249,23 +234,64 @@ async fn read(request: Request) -> Result<Req, Reply> {
     })
 }
 
-fn percent_decode(s: &str) -> String {
+/// A path or query that does not decode: a `%` not followed by two hex digits, or bytes that
+/// are not UTF-8 once decoded. Answered 400 / 100.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct BadEncoding;
+
+/// Splits a request path into its non-empty segments, each percent-decoded (`+` stays `+`: it
+/// means a space only in a query).
+pub(crate) fn parse_path(path: &str) -> Result<Vec<String>, BadEncoding> {
+    path.split('/')
+        .filter(|s| !s.is_empty())
+        .map(|s| percent_decode(s, false))
+        .collect()
+}
+
+/// Parses `a=1&b=x%20y` into its pairs (`+` is a space, as in HTML forms; a key without `=`
+/// has the empty value; for a repeated key the last one counts).
+pub(crate) fn parse_query(raw: &str) -> Result<HashMap<String, String>, BadEncoding> {
+    raw.split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            Ok((percent_decode(k, true)?, percent_decode(v, true)?))
+        })
+        .collect()
+}
+
+/// Decodes `%XX` escapes (and, if asked, `+` as a space); the result must be UTF-8.
+pub(crate) fn percent_decode(s: &str, plus_is_space: bool) -> Result<String, BadEncoding> {
+    fn hex(b: u8) -> Option<u8> {
+        match b {
+            b'0'..=b'9' => Some(b - b'0'),
+            b'a'..=b'f' => Some(b - b'a' + 10),
+            b'A'..=b'F' => Some(b - b'A' + 10),
+            _ => None,
+        }
+    }
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%'
-            && i + 2 < bytes.len()
-            && let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16)
-        {
-            out.push(b);
-            i += 3;
-            continue;
+    while let Some(&b) = bytes.get(i) {
+        match b {
+            b'%' => {
+                let high = bytes.get(i + 1).copied().and_then(hex).ok_or(BadEncoding)?;
+                let low = bytes.get(i + 2).copied().and_then(hex).ok_or(BadEncoding)?;
+                out.push(high << 4 | low);
+                i += 3;
+            }
+            b'+' if plus_is_space => {
+                out.push(b' ');
+                i += 1;
+            }
+            _ => {
+                out.push(b);
+                i += 1;
+            }
         }
-        out.push(if bytes[i] == b'+' { b' ' } else { bytes[i] });
-        i += 1;
     }
-    String::from_utf8_lossy(&out).into_owned()
+    String::from_utf8(out).map_err(|_| BadEncoding)
 }
 
 fn respond(reply: Reply) -> Response {
@@ -304,11 +330,17 @@ fn handle(shared: &Shared, mut req: Req) -> Reply {
         _ => {}
     }
     // Everything else is a signed request in a session with a key.
-    let (session_id, user, stage) = match session::admit(shared, &mut req) {
-        Ok(t) => t,
+    let admitted = match session::admit(shared, &mut req) {
+        Ok(a) => a,
         Err(reply) => return reply,
     };
-    let reply = route(shared, &req, &session_id, &user, stage);
+    let reply = route(
+        shared,
+        &req,
+        &admitted.session_id,
+        &admitted.user,
+        admitted.stage,
+    );
     let is_auth = req
         .segs
         .get(2)
@@ -316,18 +348,44 @@ fn handle(shared: &Shared, mut req: Req) -> Reply {
     if req.method != "GET" && reply.status == 200 && !is_auth {
         shared.changes.fetch_add(1, Ordering::Relaxed);
     }
-    if reply.encrypt && reply.status == 200 {
-        let sessions = shared.sessions();
-        if let Some(key) = sessions.get(&session_id).and_then(|s| s.key.as_ref()) {
-            let sealed: Envelope = key.encrypt_json(&reply.body);
-            return Reply {
-                body: serde_json::to_value(sealed).unwrap_or(Value::Null),
-                encrypt: false,
-                ..reply
-            };
-        }
+    let segs: Vec<&str> = req.segs.iter().map(String::as_str).collect();
+    seal_answer(&req.method, &segs, &admitted.key, reply)
+}
+
+/// The answers to signed requests that go out as plain JSON `{"success":1}`; every other 2xx
+/// answer to a signed request is sealed with the session key (errors are plain JSON, as the
+/// real server sends them).
+///
+/// * `PATCH /api/v2/vault/{v}/vaultaccess`, `DELETE /api/v1/vault/{v}/person/{u}` and
+///   `DELETE /api/v1/vault/{v}/group/{g}`: 1Password's own client (its SDK 0.5.0) requires
+///   exactly `{"success":1}` unencrypted for these vault-access writes; `{"success":true}`,
+///   `{}` or an encrypted answer make it fail.
+/// * `PATCH /api/v1/acl/{person|group}/{v}/{id}/{acl}`: the other vault-access write, kept as
+///   the emulator has always answered it. Whether 1Password's client requires it plain too is
+///   not recorded (its interoperability test does not change permissions this way); clients
+///   that tell envelopes from plain answers, as this workspace's SDK does, accept either.
+/// * `PUT /api/v1/session/signout`: the session, and with it its key, is gone by the time the
+///   answer is written.
+pub(crate) fn plaintext_answer(method: &str, segs: &[&str]) -> bool {
+    matches!(
+        (method, segs),
+        ("PATCH", ["api", "v2", "vault", _, "vaultaccess"])
+            | ("DELETE", ["api", "v1", "vault", _, "person" | "group", _])
+            | ("PATCH", ["api", "v1", "acl", "person" | "group", _, _, _])
+            | ("PUT", ["api", "v1", "session", "signout"])
+    )
+}
+
+/// Seals a 2xx answer to a signed request unless [`plaintext_answer`] lists it.
+fn seal_answer(method: &str, segs: &[&str], key: &SymmetricKey, reply: Reply) -> Reply {
+    if !(200..300).contains(&reply.status) || plaintext_answer(method, segs) {
+        return reply;
     }
-    reply
+    let sealed: Envelope = key.encrypt_json(&reply.body);
+    Reply {
+        body: serde_json::to_value(sealed).unwrap_or(Value::Null),
+        ..reply
+    }
 }
 
 fn has_key(shared: &Shared, req: &Req) -> bool {
@@ -360,5 +418,109 @@ fn route(shared: &Shared, req: &Req, session_id: &str, user: &str, stage: Stage)
             Reply::plain(json!({"success": 1}))
         }
         _ => resources::route(shared, req, user, &segs),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Percent-encodes everything outside the unreserved set, as a well-behaved client does.
+    fn encode(s: &str) -> String {
+        s.bytes()
+            .map(|b| {
+                if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                    (b as char).to_string()
+                } else {
+                    format!("%{b:02X}")
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn malformed_escapes_are_refused() {
+        for bad in [
+            "%", "a%", "%4", "%zz", "%4g", "%%41", "%C3", "%FF%FE", "x%C3%28",
+        ] {
+            assert_eq!(percent_decode(bad, false), Err(BadEncoding), "{bad:?}");
+        }
+        assert_eq!(percent_decode("a%2Fb+c", false).unwrap(), "a/b+c");
+        assert_eq!(percent_decode("a%2fb+c", true).unwrap(), "a/b c");
+        assert_eq!(percent_decode("%C3%A9t%C3%A9", false).unwrap(), "été");
+        assert_eq!(
+            parse_path("/api//v1/vault/%41B/").unwrap(),
+            ["api", "v1", "vault", "AB"]
+        );
+        assert_eq!(parse_query("a=1&&b&c=%zz"), Err(BadEncoding));
+        let q = parse_query("attrs=a%2Cb&flag&x=1+2&x=3").unwrap();
+        assert_eq!(q["attrs"], "a,b");
+        assert_eq!(q["flag"], "");
+        assert_eq!(q["x"], "3", "the last of a repeated key counts");
+    }
+
+    #[test]
+    fn the_plaintext_list_is_exactly_the_vault_access_writes_and_signout() {
+        let listed = |m: &str, p: &str| {
+            let segs = parse_path(p).unwrap();
+            let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
+            plaintext_answer(m, &segs)
+        };
+        assert!(listed("PATCH", "/api/v2/vault/V/vaultaccess"));
+        assert!(listed("DELETE", "/api/v1/vault/V/person/U"));
+        assert!(listed("DELETE", "/api/v1/vault/V/group/G"));
+        assert!(listed("PATCH", "/api/v1/acl/group/V/G/1"));
+        assert!(listed("PUT", "/api/v1/session/signout"));
+        assert!(!listed("GET", "/api/v2/vault/V/vaultaccess"));
+        assert!(!listed("PUT", "/api/v1/session/touch"));
+        assert!(!listed("DELETE", "/api/v1/vault/V/item/I"));
+        assert!(!listed("PATCH", "/api/v3/group/G/membership"));
+        assert!(!listed("GET", "/api/v1/vaults"));
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+        #[test]
+        fn decoding_arbitrary_text_never_panics(s in any::<String>(), plus in any::<bool>()) {
+            let _ = percent_decode(&s, plus);
+            let _ = parse_path(&s);
+            let _ = parse_query(&s);
+        }
+
+        #[test]
+        fn decoding_arbitrary_escapes_never_panics(s in "([%+/&=]|%[0-9a-fA-F]{0,2}|[^%]){0,64}") {
+            let _ = percent_decode(&s, true);
+            let _ = parse_path(&s);
+            let _ = parse_query(&s);
+        }
+
+        #[test]
+        fn decoding_arbitrary_bytes_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..256)) {
+            // Bytes as an HTTP stack may hand them over: each byte escaped, or raw when ASCII.
+            let escaped: String = bytes.iter().map(|b| format!("%{b:02x}")).collect();
+            let decoded = percent_decode(&escaped, false);
+            prop_assert_eq!(decoded.is_ok(), std::str::from_utf8(&bytes).is_ok());
+            let raw = String::from_utf8_lossy(&bytes);
+            let _ = parse_path(&raw);
+            let _ = parse_query(&raw);
+        }
+
+        #[test]
+        fn path_segments_round_trip(segs in proptest::collection::vec("\\PC{1,12}", 0..6)) {
+            let path: String = segs.iter().map(|s| format!("/{}", encode(s))).collect();
+            prop_assert_eq!(parse_path(&path).unwrap(), segs);
+        }
+
+        #[test]
+        fn queries_round_trip(pairs in proptest::collection::hash_map("\\PC{1,10}", "\\PC{0,10}", 0..6)) {
+            let raw = pairs
+                .iter()
+                .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+                .collect::<Vec<_>>()
+                .join("&");
+            prop_assert_eq!(parse_query(&raw).unwrap(), pairs);
+        }
     }
 }

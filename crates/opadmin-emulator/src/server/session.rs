@@ -1,7 +1,7 @@
 //! Sessions: their stages, idle expiry, the request MAC and the request-id replay window.
 
-use std::collections::BTreeSet;
-use std::time::Instant;
+use std::collections::{BTreeSet, HashMap};
+use std::time::{Duration, Instant};
 
 use opadmin_crypto::envelope::{Envelope, SymmetricKey};
 use opadmin_crypto::mac::MacKey;
@@ -39,11 +39,30 @@ pub(crate) struct Session {
     pub seen: BTreeSet<u64>,
     pub signed_requests: u64,
     pub last_used: Instant,
+    /// When `auth/start` made it (the sign-in timeout counts from here).
+    pub created: Instant,
+    /// Wrong second-factor answers so far.
+    pub mfa_failures: u32,
 }
 
 /// Decision 2 of PROTOCOL.md: request ids must be new, at most this far above the highest seen,
 /// and may arrive out of order within this window below it.
 pub(crate) const REQUEST_ID_WINDOW: u64 = 64;
+
+/// How long a sign-in may take from `auth/start` to a usable session. A session that has not
+/// finished signing in by then is dropped (whatever the idle timeout), so abandoned sign-ins do
+/// not pile up.
+pub(crate) const SIGN_IN_TIMEOUT: Duration = Duration::from_secs(10 * 60);
+
+/// At most this many sessions may be part-way through signing in at once. `auth/start` needs no
+/// credential, so without a cap a loop of it would grow the server's memory without bound; when
+/// the cap is reached the oldest unfinished sign-in is dropped to make room (refusing new ones
+/// instead would let that loop lock everyone out).
+pub(crate) const MAX_UNFINISHED_SESSIONS: usize = 256;
+
+/// Wrong second-factor answers a session may give; the last one drops the session, and every
+/// later request in it answers 401 (a 6-digit code cannot be guessed in a few tries).
+pub(crate) const MAX_MFA_FAILURES: u32 = 5;
 
 impl Session {
     pub fn new(user: String, device: String) -> Self {
@@ -60,7 +79,21 @@ impl Session {
             seen: BTreeSet::new(),
             signed_requests: 0,
             last_used: Instant::now(),
+            created: Instant::now(),
+            mfa_failures: 0,
         }
+    }
+
+    /// True once the session is signed in (no step of the sign-in is due).
+    pub fn finished(&self) -> bool {
+        self.stage == Stage::Active
+    }
+
+    /// True when the session has been idle too long, or has not finished signing in within
+    /// [`SIGN_IN_TIMEOUT`].
+    pub fn expired(&self, idle_timeout: Duration) -> bool {
+        self.last_used.elapsed() > idle_timeout
+            || (!self.finished() && self.created.elapsed() > SIGN_IN_TIMEOUT)
     }
 
     /// Records the session key (kid = session id) and its MAC key.
@@ -79,11 +112,9 @@ impl Session {
             self.highest_request_id = id - 1;
         }
         let low = self.highest_request_id.saturating_sub(REQUEST_ID_WINDOW);
-        if id == 0
-            || id <= low
-            || id > self.highest_request_id + REQUEST_ID_WINDOW
-            || self.seen.contains(&id)
-        {
+        // Saturating: a client may send ids up to u64::MAX; the window then ends there.
+        let high = self.highest_request_id.saturating_add(REQUEST_ID_WINDOW);
+        if id == 0 || id <= low || id > high || self.seen.contains(&id) {
             return false;
         }
         self.seen.insert(id);
@@ -94,9 +125,37 @@ impl Session {
     }
 }
 
-/// Admits a signed request: session known and not idle, MAC valid, request id fresh, body
-/// decrypted. Returns the session id, its user and stage.
-pub(crate) fn admit(shared: &Shared, req: &mut Req) -> Result<(String, String, Stage), Reply> {
+/// Drops expired sessions, then, if [`MAX_UNFINISHED_SESSIONS`] sign-ins are under way, the
+/// oldest of them, so that one more can start.
+pub(crate) fn make_room(sessions: &mut HashMap<String, Session>, idle_timeout: Duration) {
+    sessions.retain(|_, s| !s.expired(idle_timeout));
+    let mut unfinished: Vec<(Instant, String)> = sessions
+        .iter()
+        .filter(|(_, s)| !s.finished())
+        .map(|(id, s)| (s.created, id.clone()))
+        .collect();
+    if unfinished.len() < MAX_UNFINISHED_SESSIONS {
+        return;
+    }
+    let excess = unfinished.len() + 1 - MAX_UNFINISHED_SESSIONS;
+    unfinished.sort_unstable();
+    for (_, id) in unfinished.into_iter().take(excess) {
+        sessions.remove(&id);
+    }
+}
+
+/// A signed request that passed [`admit`].
+pub(crate) struct Admitted {
+    pub session_id: String,
+    pub user: String,
+    pub stage: Stage,
+    /// The session key, which seals the answer.
+    pub key: SymmetricKey,
+}
+
+/// Admits a signed request: session known and not expired, MAC valid, request id fresh, body
+/// opened with the session key (see [`open_body`]).
+pub(crate) fn admit(shared: &Shared, req: &mut Req) -> Result<Admitted, Reply> {
     let session_id = req
         .session_header
         .clone()
@@ -105,7 +164,7 @@ pub(crate) fn admit(shared: &Shared, req: &mut Req) -> Result<(String, String, S
     let session = sessions
         .get_mut(&session_id)
         .ok_or_else(Reply::auth_required)?;
-    if session.last_used.elapsed() > shared.config.session_idle_timeout {
+    if session.expired(shared.config.session_idle_timeout) {
         sessions.remove(&session_id);
         return Err(Reply::auth_required());
     }
@@ -131,17 +190,35 @@ pub(crate) fn admit(shared: &Shared, req: &mut Req) -> Result<(String, String, S
     let (user, stage) = (session.user.clone(), session.stage);
     drop(sessions);
     req.json = open_body(&key, &req.body)?;
-    Ok((session_id, user, stage))
+    Ok(Admitted {
+        session_id,
+        user,
+        stage,
+        key,
+    })
 }
 
-/// A signed request's body: an envelope under the session key (or, tolerated, plain JSON).
+/// The body of a signed request, which must travel as a session envelope
+/// `{kid, enc: "A256GCM", cty, iv, data}` whose `kid` is the session id and which opens under
+/// the session key; an empty body is `null`. 1Password's clients encrypt every body they send
+/// once the session key exists (only the sign-in steps before it are plain JSON).
+///
+/// Decision (the real server's exact answer to a plain body on a signed request is not
+/// recorded):
+/// * a body that is not JSON, is JSON but not an envelope (plain JSON), or is a malformed
+///   envelope answers HTTP 400, errorCode 100 ("Bad request.");
+/// * an envelope that names another `kid`, another `enc`, or does not open (wrong key, altered
+///   ciphertext) answers HTTP 401, errorCode 102, as a bad MAC does: the body is not
+///   authenticated by this session;
+/// * either way the refusal comes before routing, so nothing is applied (the request id, already
+///   checked by then, stays used).
 fn open_body(key: &SymmetricKey, body: &[u8]) -> Result<Value, Reply> {
     if body.is_empty() {
         return Ok(Value::Null);
     }
     let value: Value = serde_json::from_slice(body).map_err(|_| Reply::bad_request())?;
     if !Envelope::is_envelope(&value) {
-        return Ok(value);
+        return Err(Reply::bad_request());
     }
     let envelope = Envelope::from_json(&value).map_err(|_| Reply::bad_request())?;
     let plain = key.decrypt(&envelope).map_err(|_| Reply::auth_required())?;
@@ -168,5 +245,68 @@ mod tests {
         assert!(s.accept_request_id(120));
         assert!(!s.accept_request_id(60), "replay");
         assert!(!s.accept_request_id(50), "below the window");
+    }
+
+    #[test]
+    fn request_ids_near_the_top_do_not_overflow() {
+        let mut s = Session::new("U".into(), "d".into());
+        assert!(s.accept_request_id(u64::MAX), "a first id may be anything");
+        assert!(!s.accept_request_id(u64::MAX), "replay");
+        assert!(s.accept_request_id(u64::MAX - 1), "within the window below");
+        let mut s = Session::new("U".into(), "d".into());
+        assert!(s.accept_request_id(u64::MAX - 10));
+        assert!(s.accept_request_id(u64::MAX));
+        assert!(!s.accept_request_id(u64::MAX));
+        assert!(!s.accept_request_id(u64::MAX - REQUEST_ID_WINDOW - 5));
+    }
+
+    #[test]
+    fn bodies_must_be_session_envelopes() {
+        let key = SymmetricKey::new("SESSION", [7u8; 32]);
+        let other = SymmetricKey::new("OTHER", [7u8; 32]);
+        let body = serde_json::json!({"a": 1});
+        let sealed = serde_json::to_vec(&key.encrypt_json(&body)).unwrap();
+        assert_eq!(open_body(&key, &sealed).ok(), Some(body.clone()));
+        assert_eq!(open_body(&key, b"").ok(), Some(Value::Null));
+        let status = |r: Result<Value, Reply>| r.err().map(|r| r.status);
+        assert_eq!(
+            status(open_body(&key, br#"{"a":1}"#)),
+            Some(400),
+            "plain JSON"
+        );
+        assert_eq!(status(open_body(&key, b"not json")), Some(400));
+        let foreign = serde_json::to_vec(&other.encrypt_json(&body)).unwrap();
+        assert_eq!(status(open_body(&key, &foreign)), Some(401), "another kid");
+        let mut env = key.encrypt_json(&body);
+        let first = if env.data.starts_with('A') { "B" } else { "A" };
+        env.data = format!("{first}{}", &env.data[1..]);
+        let altered = serde_json::to_vec(&env).unwrap();
+        assert_eq!(status(open_body(&key, &altered)), Some(401), "altered");
+    }
+
+    #[test]
+    fn abandoned_sign_ins_are_capped() {
+        let mut sessions = HashMap::new();
+        let idle = Duration::from_secs(60);
+        for i in 0..MAX_UNFINISHED_SESSIONS * 3 {
+            make_room(&mut sessions, idle);
+            sessions.insert(format!("S{i}"), Session::new("U".into(), "d".into()));
+        }
+        assert_eq!(sessions.len(), MAX_UNFINISHED_SESSIONS);
+        assert!(sessions.contains_key(&format!("S{}", MAX_UNFINISHED_SESSIONS * 3 - 1)));
+        let mut active = Session::new("U".into(), "d".into());
+        active.stage = Stage::Active;
+        sessions.insert("ACTIVE".into(), active);
+        for i in 0..MAX_UNFINISHED_SESSIONS {
+            make_room(&mut sessions, idle);
+            sessions.insert(format!("T{i}"), Session::new("U".into(), "d".into()));
+        }
+        assert!(
+            sessions.contains_key("ACTIVE"),
+            "signed-in sessions are kept"
+        );
+        assert_eq!(sessions.len(), MAX_UNFINISHED_SESSIONS + 1);
+        make_room(&mut sessions, Duration::ZERO);
+        assert!(sessions.is_empty(), "idle sessions are swept");
     }
 }

@@ -99,6 +99,28 @@ impl Raw {
         self.finish(rb).await
     }
 
+    /// A signed request (next request id) whose body is sent as given, not encrypted.
+    pub async fn signed_raw_body(&mut self, method: &str, path: &str, body: Vec<u8>) -> Answer {
+        let id = self.next_id;
+        self.next_id += 1;
+        let url = format!("{}{}", self.base, path);
+        let session = self.session.clone().expect("session");
+        let header = self
+            .mac
+            .as_ref()
+            .expect("mac")
+            .sign(&session, method, &url, id)
+            .expect("mac");
+        let rb = self
+            .http
+            .request(method.parse().expect("method"), &url)
+            .header("X-AgileBits-Session-ID", &session)
+            .header("X-AgileBits-MAC", header)
+            .header("content-type", "application/json")
+            .body(body);
+        self.finish(rb).await
+    }
+
     pub async fn finish(&self, rb: reqwest::RequestBuilder) -> Answer {
         let resp = rb.send().await.expect("request sent");
         let status = resp.status().as_u16();

@@ -157,7 +157,6 @@ fn reply(status: u16, body: Value) -> Reply {
     Reply {
         status,
         body,
-        encrypt: false,
         headers: vec![("content-type", MEDIA_TYPE.to_owned())],
     }
 }
@@ -971,4 +970,93 @@ pub(crate) fn accept_provisioned(
         }
     }
     Some(user.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    const USER_ATTRS: &[&str] = &["userName", "displayName", "externalId", "id"];
+
+    /// A refusal of a filter: HTTP 400 with `scimType` `invalidFilter`.
+    fn is_invalid_filter(reply: &Reply) -> bool {
+        reply.status == 400 && reply.body["scimType"] == "invalidFilter"
+    }
+
+    #[test]
+    fn known_good_filters_parse() {
+        for (text, attribute, value) in [
+            (
+                r#"userName eq "alice@acme.example""#,
+                "userName",
+                "alice@acme.example",
+            ),
+            (r#"  USERNAME   EQ   "Bob"  "#, "userName", "Bob"),
+            (
+                r#"externalId eq "a \"quoted\" id""#,
+                "externalId",
+                "a \"quoted\" id",
+            ),
+            (r#"id eq "ABC""#, "id", "ABC"),
+            (r#"displayName eq "Été""#, "displayName", "Été"),
+        ] {
+            let f = parse_filter(text, USER_ATTRS).unwrap_or_else(|_| panic!("{text}"));
+            assert_eq!((f.attribute.as_str(), f.value.as_str()), (attribute, value));
+        }
+    }
+
+    #[test]
+    fn unsupported_filters_are_typed_refusals() {
+        for text in [
+            "",
+            "userName",
+            "userName eq",
+            r#"userName ne "a""#,
+            r#"userName co "a""#,
+            r#"password eq "a""#,
+            "userName eq alice",
+            r#"userName eq "a" and id eq "b""#,
+            r#"userName eq ["a"]"#,
+        ] {
+            let refused = parse_filter(text, USER_ATTRS).err();
+            assert!(refused.as_ref().is_some_and(is_invalid_filter), "{text:?}");
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+        #[test]
+        fn arbitrary_filters_parse_or_are_refused(text in any::<String>()) {
+            match parse_filter(&text, USER_ATTRS) {
+                Ok(f) => prop_assert!(USER_ATTRS.contains(&f.attribute.as_str())),
+                Err(r) => prop_assert!(is_invalid_filter(&r)),
+            }
+        }
+
+        #[test]
+        fn filter_like_text_parses_or_is_refused(
+            text in r#"(userName|id|eq|ne|and|or|not|\(|\)|\[|\]|"|\\|\s|[a-z@.]|pr){0,40}"#
+        ) {
+            match parse_filter(&text, USER_ATTRS) {
+                Ok(f) => prop_assert!(USER_ATTRS.contains(&f.attribute.as_str())),
+                Err(r) => prop_assert!(is_invalid_filter(&r)),
+            }
+            let _ = member_selector(&format!("members[{text}]"));
+        }
+
+        #[test]
+        fn well_formed_filters_round_trip(
+            attr in proptest::sample::select(USER_ATTRS),
+            value in any::<String>(),
+        ) {
+            let text = format!("{attr} eq {}", serde_json::to_string(&value).unwrap());
+            let f = parse_filter(&text, USER_ATTRS).ok();
+            prop_assert!(f.is_some(), "{} does not parse", text);
+            let f = f.unwrap();
+            prop_assert_eq!(f.attribute.as_str(), attr);
+            prop_assert_eq!(f.value, value);
+        }
+    }
 }
