@@ -257,8 +257,16 @@ fn reason_suffix(reason: &Option<String>) -> String {
 /// Longest server message kept in an error (server text is untrusted).
 const MAX_SERVER_TEXT: usize = 200;
 
+/// Server text as it may appear in an error: control characters (terminal escapes, new lines
+/// that could forge log lines) replaced by a space, trimmed, and clipped to
+/// `MAX_SERVER_TEXT` characters.
 fn clip(text: &str) -> String {
-    let text = text.trim();
+    let cleaned: String = text
+        .chars()
+        .take(MAX_SERVER_TEXT + 1)
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    let text = cleaned.trim();
     match text.char_indices().nth(MAX_SERVER_TEXT) {
         Some((cut, _)) => format!("{}…", &text[..cut]),
         None => text.to_owned(),
@@ -546,6 +554,18 @@ mod tests {
             map(502, "bad gateway"),
             ApiError::Server { status: 502, .. }
         ));
+    }
+
+    #[test]
+    fn server_text_loses_control_characters() {
+        let body = ServerErrorBody {
+            error_code: Some(999),
+            error_message: Some("bad\u{1b}[31m red\nforged: line\r".to_owned()),
+            ..ServerErrorBody::default()
+        };
+        let shown = ApiError::from_error_body(500, &body).to_string();
+        assert!(!shown.chars().any(char::is_control), "{shown:?}");
+        assert!(shown.contains("bad [31m red forged: line"), "{shown}");
     }
 
     #[test]
