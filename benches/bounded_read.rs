@@ -28,8 +28,7 @@ async fn serve(body: Vec<u8>) -> std::net::SocketAddr {
         "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
         body.len()
     );
-    let answer: std::sync::Arc<Vec<u8>> =
-        std::sync::Arc::new([head.as_bytes(), &body].concat());
+    let answer: std::sync::Arc<Vec<u8>> = std::sync::Arc::new([head.as_bytes(), &body].concat());
     tokio::spawn(async move {
         loop {
             let Ok((mut socket, _)) = listener.accept().await else {

@@ -52,6 +52,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                     names.join(", ")
                 );
             }
+            Ok(other) => println!("{:<20} {other:?}", vault.name),
             Err(e) => println!("{:<20} {e}", vault.name),
         }
     }

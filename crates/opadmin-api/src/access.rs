@@ -95,7 +95,7 @@ impl<T: AccessRecord + ?Sized> AccessRecord for &T {
 }
 
 /// A group's grant on a vault.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct GroupGrant {
     /// The group.
     pub group: GroupId,

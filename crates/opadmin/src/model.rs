@@ -4,11 +4,12 @@ use opadmin_api::types::{
     AccountType, GroupId, GroupRole, GroupType, Plan, UserId, UserState, UserType, VaultId,
     VaultPermissions, VaultType,
 };
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 /// A person, as `sync` and `users` report them.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct User {
     /// Uuid.
     pub id: UserId,
@@ -29,7 +30,8 @@ pub struct User {
 }
 
 /// A member of a group.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct GroupMember {
     /// The person.
     pub user: UserId,
@@ -38,7 +40,8 @@ pub struct GroupMember {
 }
 
 /// A group the administrator can see.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Group {
     /// Uuid.
     pub id: GroupId,
@@ -51,7 +54,8 @@ pub struct Group {
 }
 
 /// Who holds a grant on a vault.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Accessor {
     /// A person, directly.
@@ -71,7 +75,8 @@ pub enum Accessor {
 }
 
 /// A person's effective access to a vault, and why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct UserAccess {
     /// The person.
     pub user: UserId,
@@ -84,7 +89,8 @@ pub struct UserAccess {
 }
 
 /// A vault the administrator can see.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Vault {
     /// Uuid.
     pub id: VaultId,
@@ -101,7 +107,8 @@ pub struct Vault {
 }
 
 /// A vault as [`Admin::vaults`](crate::Admin::vaults) lists it: without its accessors.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct VaultSummary {
     /// Uuid.
     pub id: VaultId,
@@ -116,7 +123,8 @@ pub struct VaultSummary {
 }
 
 /// The account itself.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct AccountInfo {
     /// Uuid.
     pub id: String,
@@ -124,20 +132,13 @@ pub struct AccountInfo {
     pub name: String,
     /// Account type letter's meaning.
     pub account_type: AccountType,
-    /// Business, Teams, ...
-    #[serde(serialize_with = "display")]
+    /// Business, Teams, ... (written as `BUSINESS`, `TEAM`, ...).
     pub plan: Plan,
 }
 
-fn display<T: std::fmt::Display, S: serde::Serializer>(
-    value: &T,
-    s: S,
-) -> std::result::Result<S::Ok, S::Error> {
-    s.collect_str(value)
-}
-
 /// Everything the administrator can see, at one moment.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Snapshot {
     /// The account.
     pub account: AccountInfo,
@@ -170,7 +171,8 @@ impl Snapshot {
 pub use opadmin_api::access::GroupGrant;
 
 /// What `grant_vault_access` did.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum GrantOutcome {
     /// Access was granted with these permissions (the request closed under dependencies).
@@ -191,7 +193,8 @@ pub enum GrantOutcome {
 }
 
 /// What `revoke_vault_access` did.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum RevokeOutcome {
     /// The direct grant was removed; access through these groups remains.
@@ -207,7 +210,8 @@ pub enum RevokeOutcome {
 }
 
 /// What a group-membership change did.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum MembershipOutcome {
     /// Added with this role.
@@ -227,7 +231,8 @@ pub enum MembershipOutcome {
 }
 
 /// An invitation that was sent.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Invitation {
     /// Invitation uuid.
     pub id: String,

@@ -12,8 +12,8 @@ use std::sync::{Arc, Mutex};
 
 use opadmin::{Admin, Directory, Error, ScimDirectory, VaultPermissions};
 use opadmin_emulator::{
-    AccountBuilder, Emulator, EmulatorConfig, PersonSpec, Role, RunningEmulator, ServiceAccountSpec,
-    VaultSpec, acl,
+    AccountBuilder, Emulator, EmulatorConfig, PersonSpec, Role, RunningEmulator,
+    ServiceAccountSpec, VaultSpec, acl,
 };
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
@@ -144,7 +144,10 @@ async fn no_secret_appears_in_any_trace_event_span_or_error() {
         .revoke_vault_access(&shared, "alice@traced.example")
         .await
         .expect("revoke");
-    again.suspend("alice@traced.example").await.expect("suspend");
+    again
+        .suspend("alice@traced.example")
+        .await
+        .expect("suspend");
     again
         .reactivate("alice@traced.example")
         .await
@@ -199,7 +202,10 @@ async fn no_secret_appears_in_any_trace_event_span_or_error() {
     let secrets: Vec<(&str, String)> = vec![
         ("ops password", ops.password.clone()),
         ("ops Secret Key", ops.secret_key.clone()),
-        ("ops Secret Key without dashes", ops.secret_key.replace('-', "")),
+        (
+            "ops Secret Key without dashes",
+            ops.secret_key.replace('-', ""),
+        ),
         ("TOTP secret", totp.clone()),
         ("remember token", remember.clone()),
         ("owner password", owner.password.clone()),

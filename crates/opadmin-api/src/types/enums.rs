@@ -365,9 +365,58 @@ impl fmt::Display for Plan {
     }
 }
 
+impl Plan {
+    /// Reads back what [`Display`](fmt::Display) wrote (`BUSINESS`, `TEAM`, `FAMILY`,
+    /// `INDIVIDUAL`, `UNKNOWN(tier)`); anything else is an unknown tier of that name.
+    pub fn from_display(text: &str) -> Self {
+        match text {
+            "BUSINESS" => Self::Business,
+            "TEAM" => Self::Teams,
+            "FAMILY" => Self::Family,
+            "INDIVIDUAL" => Self::Individual,
+            other => Self::Unknown(
+                other
+                    .strip_prefix("UNKNOWN(")
+                    .and_then(|t| t.strip_suffix(')'))
+                    .unwrap_or(other)
+                    .to_owned(),
+            ),
+        }
+    }
+}
+
+/// Written as its display form (`BUSINESS`, `TEAM`, ...), so a stored snapshot reads back.
+impl serde::Serialize for Plan {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Plan {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        Ok(Self::from_display(&text))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plans_round_trip_through_their_display_form() {
+        for plan in [
+            Plan::Business,
+            Plan::Teams,
+            Plan::Family,
+            Plan::Individual,
+            Plan::Unknown("weird_tier".into()),
+        ] {
+            let json = serde_json::to_string(&plan).unwrap();
+            assert_eq!(serde_json::from_str::<Plan>(&json).unwrap(), plan, "{json}");
+        }
+        assert_eq!(serde_json::to_string(&Plan::Teams).unwrap(), "\"TEAM\"");
+    }
 
     #[test]
     fn every_user_state_letter_round_trips() {

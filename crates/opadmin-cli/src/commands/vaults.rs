@@ -225,6 +225,8 @@ pub async fn grant(
             )
             .with_groups(names)
         }
+        // An outcome added by a newer opadmin: reported as it is.
+        other => OutcomeRecord::ok("grant", target.clone(), id, "other", format!("{other:?}")),
     };
     Ok(record)
 }
@@ -271,6 +273,8 @@ pub async fn revoke(admin: &Admin, ctx: &Context, who: Who) -> opadmin::Result<O
             };
             OutcomeRecord::ok("revoke", target, id, "no_direct_access", message).with_groups(names)
         }
+        // An outcome added by a newer opadmin: reported as it is.
+        other => OutcomeRecord::ok("revoke", target, id, "other", format!("{other:?}")),
     };
     Ok(record)
 }
