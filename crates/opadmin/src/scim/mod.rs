@@ -17,6 +17,10 @@
 //! [`Error::NotSupported`] before any request is sent, and [`Directory::capabilities`] says so in
 //! advance.
 //!
+//! The transport follows the same rules as the b5 client (HTTPS only except to loopback, no
+//! redirects, timeouts, a cap on every answer, no repeat of a request that may have been
+//! applied): see [`ScimClient`] and [`ScimClientBuilder`].
+//!
 //! ```no_run
 //! # async fn run() -> opadmin::Result<()> {
 //! use opadmin::Directory;
@@ -40,8 +44,9 @@ use opadmin_api::types::{
 use serde_json::json;
 
 pub use client::{
-    BearerToken, DEFAULT_MAX_RETRIES, DEFAULT_MAX_RETRY_WAIT, DEFAULT_PAGE_SIZE, Filter,
-    SCIM_MEDIA_TYPE, ScimClient,
+    BearerToken, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_ANSWER_BYTES, DEFAULT_MAX_RETRIES,
+    DEFAULT_MAX_RETRY_WAIT, DEFAULT_PAGE_SIZE, DEFAULT_TIMEOUT, Filter, SCIM_MEDIA_TYPE,
+    ScimClient, ScimClientBuilder,
 };
 pub use model::{
     GROUP_SCHEMA, LIST_RESPONSE_SCHEMA, ListResponse, PATCH_OP_SCHEMA, PatchOp, PatchOperation,
