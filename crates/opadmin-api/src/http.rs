@@ -83,6 +83,35 @@ pub async fn read_capped(
     }
 }
 
+/// A reqwest error as text, without its URL (which may carry ids, and for some callers
+/// secrets), with up to four of its causes: what the error is, then why.
+pub fn describe_error(error: &reqwest::Error) -> String {
+    use std::error::Error as _;
+    let mut text = if error.is_connect() {
+        "connection failed".to_owned()
+    } else if error.is_timeout() {
+        "timed out".to_owned()
+    } else if error.is_request() {
+        "request failed".to_owned()
+    } else if error.is_body() || error.is_decode() {
+        "reading the answer failed".to_owned()
+    } else {
+        "HTTP error".to_owned()
+    };
+    let mut source = error.source();
+    let mut depth = 0;
+    while let Some(cause) = source {
+        if depth >= 4 {
+            break;
+        }
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+        depth += 1;
+    }
+    text
+}
+
 /// Reads a wait in seconds, as b5's `X-Rate-Limit-Retry-In` gives it (`"2"`, `"0.5"`).
 /// Negative, non-finite, unparsable or absurd (over a day) values are `None`.
 pub fn parse_retry_seconds(value: &str) -> Option<Duration> {

@@ -806,7 +806,7 @@ impl Transport {
                 ),
                 ReadError::Timeout => Failure::new(ApiError::Timeout, Applied::Maybe),
                 ReadError::Transport(e) => Failure::new(
-                    ApiError::Transport(describe_reqwest_error(&e)),
+                    ApiError::Transport(http::describe_error(&e)),
                     Applied::Maybe,
                 ),
             })?;
@@ -924,48 +924,22 @@ fn classify_send_error(error: reqwest::Error) -> Failure {
     if error.is_connect() {
         // Nothing reached the server.
         Failure::new(
-            ApiError::Transport(describe_reqwest_error(&error)),
+            ApiError::Transport(http::describe_error(&error)),
             Applied::No,
         )
     } else if error.is_timeout() {
         Failure::new(ApiError::Timeout, Applied::Maybe)
     } else if error.is_builder() {
         Failure::new(
-            ApiError::InvalidInput(describe_reqwest_error(&error)),
+            ApiError::InvalidInput(http::describe_error(&error)),
             Applied::No,
         )
     } else {
         Failure::new(
-            ApiError::Transport(describe_reqwest_error(&error)),
+            ApiError::Transport(http::describe_error(&error)),
             Applied::Maybe,
         )
     }
-}
-
-/// A reqwest error as text, without its URL, with its causes.
-fn describe_reqwest_error(error: &reqwest::Error) -> String {
-    use std::error::Error as _;
-    let mut text = if error.is_connect() {
-        "connection failed".to_owned()
-    } else if error.is_request() {
-        "request failed".to_owned()
-    } else if error.is_body() || error.is_decode() {
-        "reading the answer failed".to_owned()
-    } else {
-        "HTTP error".to_owned()
-    };
-    let mut source = error.source();
-    let mut depth = 0;
-    while let Some(cause) = source {
-        if depth >= 4 {
-            break;
-        }
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-        depth += 1;
-    }
-    text
 }
 
 /// Reads a JSON answer as `T`; a mismatch is a protocol error naming the endpoint (and serde's

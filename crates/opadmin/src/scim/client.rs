@@ -4,7 +4,7 @@
 use std::fmt;
 use std::time::{Duration, SystemTime};
 
-use opadmin_api::http::{self, ReadError};
+use opadmin_api::http::{self, ReadError, describe_error};
 use reqwest::{Method, StatusCode};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -255,7 +255,7 @@ impl ScimClientBuilder {
                     .map_err(|e| {
                         Error::Transport(format!(
                             "could not set up the HTTP client ({})",
-                            describe(&e)
+                            describe_error(&e)
                         ))
                     })?;
                 (http, false)
@@ -582,7 +582,7 @@ impl ScimClient {
                 ReadError::Transport(e) => Failure::new(
                     Error::Transport(self.scrub(&format!(
                         "reading the answer to SCIM {method} {path} failed ({})",
-                        describe(&e)
+                        describe_error(&e)
                     ))),
                     Failed::MaybeApplied,
                 ),
@@ -621,7 +621,7 @@ impl ScimClient {
             Failure::new(
                 Error::Transport(self.scrub(&format!(
                     "could not connect to the SCIM server for {method} {path} ({})",
-                    describe(e)
+                    describe_error(e)
                 ))),
                 Failed::NotSent,
             )
@@ -631,7 +631,7 @@ impl ScimClient {
             Failure::new(
                 Error::InvalidInput(self.scrub(&format!(
                     "could not build SCIM {method} {path} ({})",
-                    describe(e)
+                    describe_error(e)
                 ))),
                 Failed::Final,
             )
@@ -639,7 +639,7 @@ impl ScimClient {
             Failure::new(
                 Error::Transport(self.scrub(&format!(
                     "SCIM {method} {path} failed after it was sent ({})",
-                    describe(e)
+                    describe_error(e)
                 ))),
                 Failed::MaybeApplied,
             )
@@ -741,35 +741,6 @@ pub(crate) fn resource_path(collection: &str, id: &str) -> String {
 fn backoff(attempt: u32) -> Duration {
     let base = 250u64.saturating_mul(1 << attempt.min(5)).min(8_000);
     Duration::from_millis(base + fastrand::u64(0..=base / 4))
-}
-
-/// A reqwest error as text, without its URL (reqwest's own message names the URL), with up to
-/// four of its causes.
-fn describe(error: &reqwest::Error) -> String {
-    use std::error::Error as _;
-    let mut text = if error.is_connect() {
-        "connection failed".to_owned()
-    } else if error.is_timeout() {
-        "timed out".to_owned()
-    } else if error.is_request() {
-        "request failed".to_owned()
-    } else if error.is_body() || error.is_decode() {
-        "reading the answer failed".to_owned()
-    } else {
-        "HTTP error".to_owned()
-    };
-    let mut source = error.source();
-    let mut depth = 0;
-    while let Some(cause) = source {
-        if depth >= 4 {
-            break;
-        }
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-        depth += 1;
-    }
-    text
 }
 
 /// Adds to a 5xx error on a request that changes something that it was not sent again.
