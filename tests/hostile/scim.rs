@@ -312,7 +312,7 @@ async fn post_users_answered_503_is_sent_once() {
         .await
         .expect_err("503");
     assert!(
-        matches!(&e, Error::Transport(m) if m.contains("503") && m.contains("not sent again")),
+        matches!(&e, Error::Transport { message: m, .. } if m.contains("503") && m.contains("not sent again")),
         "{e:?}"
     );
     assert_no_token(&e);
@@ -501,7 +501,11 @@ async fn the_token_is_in_no_error() {
         "{:?}",
         errors[1]
     );
-    assert!(matches!(&errors[2], Error::Transport(_)), "{:?}", errors[2]);
+    assert!(
+        matches!(&errors[2], Error::Transport { .. }),
+        "{:?}",
+        errors[2]
+    );
     assert!(
         matches!(&errors[3], Error::PermissionDenied { .. }),
         "{:?}",

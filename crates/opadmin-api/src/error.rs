@@ -17,11 +17,18 @@ pub const NO_MANAGE_VAULT_MESSAGE: &str = "The admin account does not have acces
 #[derive(Debug, Clone, Error)]
 #[non_exhaustive]
 pub enum ApiError {
-    /// The connection failed (DNS, TLS, reset, malformed HTTP).
+    /// The connection failed (DNS, TLS, reset, malformed HTTP), or the HTTP client could not be
+    /// set up. `source` is the HTTP library's error, when there is one.
     #[error(
-        "could not reach the 1Password server: {0}. Check the sign-in address and the network, then retry"
+        "could not reach the 1Password server: {detail}. Check the sign-in address and the network, then retry"
     )]
-    Transport(String),
+    Transport {
+        /// What failed, with its causes (never the URL).
+        detail: String,
+        /// The HTTP library's error.
+        #[source]
+        source: Option<std::sync::Arc<reqwest::Error>>,
+    },
 
     /// The server did not answer in time.
     #[error("the 1Password server did not answer in time; retry later or raise the timeout")]
@@ -186,7 +193,8 @@ pub enum ApiError {
 
     /// Any other server error.
     #[error(
-        "the 1Password server answered HTTP {status}{}{}{}; retry later, and report it if it persists",
+        "the 1Password server answered HTTP {status}{}{}{}{}; retry later, and report it if it persists",
+        endpoint_suffix(.endpoint),
         code_suffix(.error_code),
         message_suffix(.error_message),
         reason_suffix(.reason)
@@ -194,6 +202,8 @@ pub enum ApiError {
     Server {
         /// HTTP status.
         status: u16,
+        /// The endpoint called (its name in the endpoint table, e.g. `vault.get`), when known.
+        endpoint: Option<&'static str>,
         /// Server error code.
         error_code: Option<i64>,
         /// Server error message.
@@ -244,6 +254,10 @@ fn message_suffix(message: &Option<String>) -> String {
         .filter(|m| !m.is_empty())
         .map(|m| format!(": {m}"))
         .unwrap_or_default()
+}
+
+fn endpoint_suffix(endpoint: &Option<&'static str>) -> String {
+    endpoint.map(|e| format!(" to {e}")).unwrap_or_default()
 }
 
 fn reason_suffix(reason: &Option<String>) -> String {
@@ -352,9 +366,39 @@ impl ApiError {
         }
         ApiError::Server {
             status,
+            endpoint: None,
             error_code: code,
             error_message: message,
             reason,
+        }
+    }
+
+    /// Names the endpoint of a [`Server`](Self::Server) error; other errors are returned
+    /// unchanged.
+    pub fn at_endpoint(self, name: &'static str) -> ApiError {
+        match self {
+            ApiError::Server {
+                status,
+                error_code,
+                error_message,
+                reason,
+                ..
+            } => ApiError::Server {
+                status,
+                endpoint: Some(name),
+                error_code,
+                error_message,
+                reason,
+            },
+            other => other,
+        }
+    }
+
+    /// A transport failure from the HTTP library's error, described without its URL.
+    pub fn transport(error: reqwest::Error) -> ApiError {
+        ApiError::Transport {
+            detail: crate::http::describe_error(&error),
+            source: Some(std::sync::Arc::new(error)),
         }
     }
 
@@ -386,7 +430,7 @@ impl ApiError {
     /// may be repeated also depends on whether it was idempotent; that is the caller's call.
     pub fn is_retryable(&self) -> bool {
         match self {
-            ApiError::Transport(_) | ApiError::Timeout | ApiError::RateLimited { .. } => true,
+            ApiError::Transport { .. } | ApiError::Timeout | ApiError::RateLimited { .. } => true,
             ApiError::Server { status, .. } => *status >= 500,
             _ => false,
         }
@@ -540,6 +584,7 @@ mod tests {
                 error_code: None,
                 error_message: None,
                 reason: None,
+                ..
             } => {}
             other => panic!("{other:?}"),
         }

@@ -525,7 +525,13 @@ impl Transport {
             .timeout(config.timeout)
             .connect_timeout(config.connect_timeout)
             .build()
-            .map_err(|e| ApiError::Transport(format!("could not set up the HTTP client ({e})")))?;
+            .map_err(|e| ApiError::Transport {
+                detail: format!(
+                    "could not set up the HTTP client ({})",
+                    http::describe_error(&e)
+                ),
+                source: Some(Arc::new(e)),
+            })?;
         Ok(Self {
             inner: Arc::new(Inner {
                 http,
@@ -721,7 +727,7 @@ impl Transport {
                 return Some(wait + jitter(Duration::from_millis(100)));
             }
             ApiError::Server { status, .. } => matches!(status, 502..=504),
-            ApiError::Transport(_) | ApiError::Timeout => true,
+            ApiError::Transport { .. } | ApiError::Timeout => true,
             _ => false,
         };
         let safe = request.endpoint.idempotent || failure.applied == Applied::No;
@@ -805,10 +811,7 @@ impl Transport {
                     Applied::Maybe,
                 ),
                 ReadError::Timeout => Failure::new(ApiError::Timeout, Applied::Maybe),
-                ReadError::Transport(e) => Failure::new(
-                    ApiError::Transport(http::describe_error(&e)),
-                    Applied::Maybe,
-                ),
+                ReadError::Transport(e) => Failure::new(ApiError::transport(e), Applied::Maybe),
             })?;
         let applied = if status == 429 || (400..500).contains(&status) {
             Applied::No
@@ -869,14 +872,16 @@ impl Transport {
             if value.get("errorCode").is_some() {
                 let body: ServerErrorBody = serde_json::from_value(value).unwrap_or_default();
                 return Err(Failure::new(
-                    ApiError::from_error_body(status, &body),
+                    ApiError::from_error_body(status, &body).at_endpoint(endpoint.name),
                     Applied::Maybe,
                 ));
             }
             return Ok(value);
         }
         let body: ServerErrorBody = serde_json::from_value(value).unwrap_or_default();
-        let error = ApiError::from_error_body(status, &body).with_retry_after(retry_in);
+        let error = ApiError::from_error_body(status, &body)
+            .with_retry_after(retry_in)
+            .at_endpoint(endpoint.name);
         tracing::debug!(
             endpoint = endpoint.name,
             status,
@@ -923,10 +928,7 @@ fn is_plain_success(value: &Value) -> bool {
 fn classify_send_error(error: reqwest::Error) -> Failure {
     if error.is_connect() {
         // Nothing reached the server.
-        Failure::new(
-            ApiError::Transport(http::describe_error(&error)),
-            Applied::No,
-        )
+        Failure::new(ApiError::transport(error), Applied::No)
     } else if error.is_timeout() {
         Failure::new(ApiError::Timeout, Applied::Maybe)
     } else if error.is_builder() {
@@ -935,10 +937,7 @@ fn classify_send_error(error: reqwest::Error) -> Failure {
             Applied::No,
         )
     } else {
-        Failure::new(
-            ApiError::Transport(http::describe_error(&error)),
-            Applied::Maybe,
-        )
+        Failure::new(ApiError::transport(error), Applied::Maybe)
     }
 }
 

@@ -429,7 +429,7 @@ proptest! {
         prop_assert_eq!(variant_name(&error), expected_variant(status, code, reason.as_deref()));
         prop_assert_eq!(variant_name(&ApiError::from_response(status, &json)), variant_name(&error));
         match &error {
-            ApiError::Server { status: s, error_code, error_message, reason: r } => {
+            ApiError::Server { status: s, error_code, error_message, reason: r, .. } => {
                 prop_assert_eq!(*s, status);
                 prop_assert_eq!(*error_code, code);
                 if let (Some(kept), Some(original)) = (error_message, &message) {

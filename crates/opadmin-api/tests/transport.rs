@@ -466,7 +466,7 @@ async fn connection_failures_are_transport_errors_after_bounded_retries() {
         .send(Request::new(START, &[]).body(&json!({})).unwrap())
         .await
         .expect_err("refused");
-    assert!(matches!(err, ApiError::Transport(_)), "{err:?}");
+    assert!(matches!(err, ApiError::Transport { .. }), "{err:?}");
     assert!(err.to_string().contains("could not reach"), "{err}");
     assert!(started.elapsed() < Duration::from_secs(5));
 }

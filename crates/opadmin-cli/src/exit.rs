@@ -191,7 +191,7 @@ mod tests {
             kind_of(&opadmin::Error::RateLimited { retry_after: None }).code(),
             7
         );
-        assert_eq!(kind_of(&opadmin::Error::Transport("x".into())).code(), 1);
+        assert_eq!(kind_of(&opadmin::Error::transport("x")).code(), 1);
     }
 
     #[test]

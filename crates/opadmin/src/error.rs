@@ -1,5 +1,7 @@
 //! The facade's error: what a caller acts on, with a message that says what to do next.
 
+use std::sync::Arc;
+
 use opadmin_api::ApiError;
 use std::time::Duration;
 
@@ -97,9 +99,47 @@ pub enum Error {
         /// How long the server asked to wait.
         retry_after: Option<Duration>,
     },
-    /// The network or the server failed (after retries where retrying was safe).
-    #[error("could not reach 1Password: {0}. Check the address and the network, then try again")]
-    Transport(String),
+    /// The network failed, or the HTTP client could not be set up (after retries where
+    /// retrying was safe). `source` is the underlying error when there is one.
+    #[error(
+        "could not reach the server: {message}. Check the address and the network, then try again"
+    )]
+    Transport {
+        /// What failed, in words (never a secret).
+        message: String,
+        /// The underlying error.
+        #[source]
+        source: Option<Arc<dyn std::error::Error + Send + Sync>>,
+    },
+    /// The server answered with an error this SDK has no better name for (a 5xx after the
+    /// retries where retrying was safe, or an unexpected 4xx). Nothing says the request was
+    /// not applied when the status is 5xx: check the state before repeating a change.
+    #[error(
+        "the server answered HTTP {status}{}{}; retry later, and report it if it persists",
+        endpoint.map(|e| format!(" to {e}")).unwrap_or_default(),
+        code.map(|c| format!(" (error {c})")).unwrap_or_default()
+    )]
+    Server {
+        /// HTTP status.
+        status: u16,
+        /// The server's error code, when it gave one.
+        code: Option<i64>,
+        /// The endpoint called, when known (its name in the b5 endpoint table).
+        endpoint: Option<&'static str>,
+        /// The API error, with the server's own words.
+        #[source]
+        source: ApiError,
+    },
+    /// The session expired and could not be renewed (after sign-out, or when the server
+    /// refused to renew it).
+    #[error("the 1Password session has ended; sign in again")]
+    SessionExpired,
+    /// A cryptographic check or operation failed on data from the server (a key that does not
+    /// open, a ciphertext that does not decrypt): nothing of it was used.
+    #[error(
+        "a cryptographic check failed on data from the server ({0}); nothing of it was used. Check the sign-in address; if it persists, report it"
+    )]
+    Crypto(#[source] opadmin_crypto::CryptoError),
     /// The server did not answer in time (after retries where retrying was safe); a body that
     /// arrives too slowly ends here too.
     #[error(
@@ -164,7 +204,22 @@ impl From<ApiError> for Error {
             ApiError::NotFound { what } => Error::NotFound { what },
             ApiError::PermissionDenied { message, .. } => Error::PermissionDenied { message },
             ApiError::RateLimited { retry_after } => Error::RateLimited { retry_after },
-            ApiError::Transport(m) => Error::Transport(m),
+            ApiError::Transport { detail, source } => Error::Transport {
+                message: detail,
+                source: source.map(|s| s as Arc<dyn std::error::Error + Send + Sync>),
+            },
+            ApiError::Server {
+                status,
+                error_code,
+                endpoint,
+                ..
+            } => Error::Server {
+                status,
+                code: error_code,
+                endpoint,
+                source: e,
+            },
+            ApiError::SessionExpired => Error::SessionExpired,
             ApiError::Timeout => Error::Timeout,
             ApiError::InvalidInput(m) => Error::InvalidInput(m),
             ApiError::Tampered(m) => Error::Tampered(m),
@@ -179,7 +234,7 @@ impl From<ApiError> for Error {
                 max,
             },
             ApiError::AnswerTooLarge { limit, .. } => Error::AnswerTooLarge { limit },
-            ApiError::Crypto(c) => Error::Protocol(c.to_string()),
+            ApiError::Crypto(c) => Error::Crypto(c),
             other => Error::Protocol(other.to_string()),
         }
     }
@@ -187,6 +242,16 @@ impl From<ApiError> for Error {
 
 impl From<opadmin_crypto::CryptoError> for Error {
     fn from(e: opadmin_crypto::CryptoError) -> Self {
-        Error::Protocol(e.to_string())
+        Error::Crypto(e)
+    }
+}
+
+impl Error {
+    /// A [`Transport`](Self::Transport) error with a message and no underlying error.
+    pub fn transport(message: impl Into<String>) -> Self {
+        Error::Transport {
+            message: message.into(),
+            source: None,
+        }
     }
 }

@@ -253,7 +253,7 @@ impl ScimClientBuilder {
                     .connect_timeout(self.connect_timeout)
                     .build()
                     .map_err(|e| {
-                        Error::Transport(format!(
+                        Error::transport(format!(
                             "could not set up the HTTP client ({})",
                             describe_error(&e)
                         ))
@@ -580,7 +580,7 @@ impl ScimClient {
                 }
                 ReadError::Timeout => Failure::new(Error::Timeout, Failed::MaybeApplied),
                 ReadError::Transport(e) => Failure::new(
-                    Error::Transport(self.scrub(&format!(
+                    Error::transport(self.scrub(&format!(
                         "reading the answer to SCIM {method} {path} failed ({})",
                         describe_error(&e)
                     ))),
@@ -619,7 +619,7 @@ impl ScimClient {
         if e.is_connect() {
             // No connection was opened: nothing reached the server.
             Failure::new(
-                Error::Transport(self.scrub(&format!(
+                Error::transport(self.scrub(&format!(
                     "could not connect to the SCIM server for {method} {path} ({})",
                     describe_error(e)
                 ))),
@@ -637,7 +637,7 @@ impl ScimClient {
             )
         } else {
             Failure::new(
-                Error::Transport(self.scrub(&format!(
+                Error::transport(self.scrub(&format!(
                     "SCIM {method} {path} failed after it was sent ({})",
                     describe_error(e)
                 ))),
@@ -746,10 +746,13 @@ fn backoff(attempt: u32) -> Duration {
 /// Adds to a 5xx error on a request that changes something that it was not sent again.
 fn annotate_not_repeated(error: Error) -> Error {
     match error {
-        Error::Transport(m) => Error::Transport(format!(
-            "{m}; it was not sent again because the server may have applied it: check its \
-             result before trying again"
-        )),
+        Error::Transport { message, source } => Error::Transport {
+            message: format!(
+                "{message}; it was not sent again because the server may have applied it: check \
+                 its result before trying again"
+            ),
+            source,
+        },
         other => other,
     }
 }
@@ -759,7 +762,10 @@ fn scrub_error(error: Error, scrub: impl Fn(&str) -> String) -> Error {
     match error {
         Error::InvalidInput(m) => Error::InvalidInput(scrub(&m)),
         Error::InvalidState(m) => Error::InvalidState(scrub(&m)),
-        Error::Transport(m) => Error::Transport(scrub(&m)),
+        Error::Transport { message, source } => Error::Transport {
+            message: scrub(&message),
+            source,
+        },
         Error::Protocol(m) => Error::Protocol(scrub(&m)),
         Error::Tampered(m) => Error::Tampered(scrub(&m)),
         Error::PermissionDenied { message } => Error::PermissionDenied {
@@ -808,7 +814,7 @@ fn error_from(status: StatusCode, body: &[u8], method: &Method, path: &str) -> E
             "the SCIM server rejected {method} {path} (HTTP {}{scim_type}: {detail})",
             c.as_u16()
         )),
-        c => Error::Transport(format!(
+        c => Error::transport(format!(
             "the SCIM server failed on {method} {path} (HTTP {}: {detail})",
             c.as_u16()
         )),

@@ -689,17 +689,17 @@ async fn changes_answered_503_are_sent_exactly_once() {
         .await
         .unwrap_err();
     assert!(
-        matches!(&e, Error::Transport(m) if m.contains("503") && m.contains("not sent again")),
+        matches!(&e, Error::Transport { message: m, .. } if m.contains("503") && m.contains("not sent again")),
         "{e:?}"
     );
     let e = d.suspend(UserId::new("U1").into()).await.unwrap_err();
     assert!(
-        matches!(&e, Error::Transport(m) if m.contains("503")),
+        matches!(&e, Error::Transport { message: m, .. } if m.contains("503")),
         "{e:?}"
     );
     let e = d.delete_group(&GroupId::new("g1")).await.unwrap_err();
     assert!(
-        matches!(&e, Error::Transport(m) if m.contains("502")),
+        matches!(&e, Error::Transport { message: m, .. } if m.contains("502")),
         "{e:?}"
     );
     let sent: Vec<String> = requests(&server)
@@ -719,7 +719,7 @@ async fn a_get_answered_503_is_retried_until_the_bound() {
         .await;
     let e = dir(&server).await.list_users().await.unwrap_err();
     assert!(
-        matches!(&e, Error::Transport(m) if m.contains("503")),
+        matches!(&e, Error::Transport { message: m, .. } if m.contains("503")),
         "{e:?}"
     );
     // The first attempt and three retries.
@@ -814,7 +814,7 @@ async fn connection_refused_is_retried_for_any_method() {
         .await
         .unwrap_err();
     assert!(
-        matches!(&e, Error::Transport(m) if m.contains("could not connect")),
+        matches!(&e, Error::Transport { message: m, .. } if m.contains("could not connect")),
         "{e:?}"
     );
     assert_no_token(&[e.to_string(), format!("{e:?}")]);
@@ -910,7 +910,7 @@ async fn the_token_is_scrubbed_from_what_the_server_echoes() {
         errors[0]
     );
     assert!(matches!(&errors[1], Error::InvalidState(_)));
-    assert!(matches!(&errors[2], Error::Transport(_)));
+    assert!(matches!(&errors[2], Error::Transport { .. }));
     assert!(matches!(&errors[3], Error::PermissionDenied { .. }));
     assert!(matches!(&errors[4], Error::Protocol(_)));
     let mut texts: Vec<String> = errors
