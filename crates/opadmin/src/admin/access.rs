@@ -9,6 +9,33 @@ use super::Admin;
 use crate::error::{Error, Result};
 use crate::model::{GrantOutcome, RevokeOutcome, UserRef};
 
+/// Who a vault grant is for: a person or a group.
+#[derive(Clone, Copy)]
+enum Grantee<'a> {
+    /// A person: the group-aware rules consult their groups.
+    Person(&'a UserId),
+    /// A group: only its own grant counts.
+    Group(&'a GroupId),
+}
+
+impl<'a> Grantee<'a> {
+    /// The accessor type of the grant record.
+    fn kind(self) -> AccessorType {
+        match self {
+            Grantee::Person(_) => AccessorType::User,
+            Grantee::Group(_) => AccessorType::Group,
+        }
+    }
+
+    /// The accessor's uuid.
+    fn uuid(self) -> &'a str {
+        match self {
+            Grantee::Person(user) => user.as_str(),
+            Grantee::Group(group) => group.as_str(),
+        }
+    }
+}
+
 impl Admin {
     /// The groups a person is an active member of.
     async fn groups_of(&self, user: &UserId) -> Result<Vec<GroupId>> {
@@ -37,6 +64,74 @@ impl Admin {
         }
     }
 
+    /// Grants `to` access to a vault. For a person the group-aware rules apply (their groups
+    /// are read after the vault); for a group only its own grant counts.
+    async fn grant_access(
+        &self,
+        vault: &VaultId,
+        to: Grantee<'_>,
+        permissions: VaultPermissions,
+    ) -> Result<GrantOutcome> {
+        let v = self.vault_with_access(vault).await?;
+        let records = v.access.as_deref().unwrap_or_default();
+        let plan = match to {
+            Grantee::Person(user) => {
+                let groups = self.groups_of(user).await?;
+                access::plan_grant(records, user, &groups, permissions)?
+            }
+            Grantee::Group(group) => access::plan_group_grant(records, group, permissions)?,
+        };
+        match plan {
+            GrantPlan::AlreadyDirect { current, .. } => Ok(GrantOutcome::AlreadyDirect { current }),
+            GrantPlan::CoveredByGroups { groups } => Ok(GrantOutcome::CoveredByGroups { groups }),
+            GrantPlan::Grant { permissions } => {
+                Self::require_manage(&v)?;
+                let public = match to {
+                    Grantee::Person(user) => self.user_public_key(user).await?,
+                    Grantee::Group(group) => self.group_public_key(group).await?,
+                };
+                let record = self.record(&v, to.kind(), to.uuid(), &public, permissions)?;
+                self.client().grant_vault_access(vault, &[record]).await?;
+                Ok(GrantOutcome::Granted { permissions })
+            }
+        }
+    }
+
+    /// Revokes the direct grant of `from` on a vault. For a person, the access their groups
+    /// keep giving is reported; a group's grant is its only access.
+    async fn revoke_access(&self, vault: &VaultId, from: Grantee<'_>) -> Result<RevokeOutcome> {
+        let v = self.vault_with_access(vault).await?;
+        let records = v.access.as_deref().unwrap_or_default();
+        let plan = match from {
+            Grantee::Person(user) => {
+                let groups = self.groups_of(user).await?;
+                access::plan_revoke(records, user, &groups)
+            }
+            Grantee::Group(group) => access::plan_group_revoke(records, group),
+        };
+        match plan {
+            RevokePlan::NothingDirect { via_groups } => {
+                Ok(RevokeOutcome::NoDirectAccess { via_groups })
+            }
+            RevokePlan::RevokeDirect {
+                still_via_groups, ..
+            } => {
+                Self::require_manage(&v)?;
+                match from {
+                    Grantee::Person(user) => {
+                        self.client().revoke_user_vault_access(vault, user).await?
+                    }
+                    Grantee::Group(group) => {
+                        self.client()
+                            .revoke_group_vault_access(vault, group)
+                            .await?
+                    }
+                }
+                Ok(RevokeOutcome::Revoked { still_via_groups })
+            }
+        }
+    }
+
     /// Grants a person access to a vault, following the seed's rules: a person who already has
     /// direct access is left alone (`AlreadyDirect`); a person who has access through a group is
     /// not added directly (`CoveredByGroups`); otherwise the permissions, closed under their
@@ -49,26 +144,8 @@ impl Admin {
     ) -> Result<GrantOutcome> {
         self.deny_service_account("granting a person access to a vault")?;
         let user_id = self.id_of(user).await?;
-        let v = self.vault_with_access(vault).await?;
-        let groups = self.groups_of(&user_id).await?;
-        let records = v.access.as_deref().unwrap_or_default();
-        match access::plan_grant(records, &user_id, &groups, permissions)? {
-            GrantPlan::AlreadyDirect { current, .. } => Ok(GrantOutcome::AlreadyDirect { current }),
-            GrantPlan::CoveredByGroups { groups } => Ok(GrantOutcome::CoveredByGroups { groups }),
-            GrantPlan::Grant { permissions } => {
-                Self::require_manage(&v)?;
-                let public = self.user_public_key(&user_id).await?;
-                let record = self.record(
-                    &v,
-                    AccessorType::User,
-                    user_id.as_str(),
-                    &public,
-                    permissions,
-                )?;
-                self.client().grant_vault_access(vault, &[record]).await?;
-                Ok(GrantOutcome::Granted { permissions })
-            }
-        }
+        self.grant_access(vault, Grantee::Person(&user_id), permissions)
+            .await
     }
 
     /// Revokes a person's direct access. Access through groups is not revoked (the seed's
@@ -80,22 +157,7 @@ impl Admin {
     ) -> Result<RevokeOutcome> {
         self.deny_service_account("revoking a person's access to a vault")?;
         let user_id = self.id_of(user).await?;
-        let v = self.vault_with_access(vault).await?;
-        let groups = self.groups_of(&user_id).await?;
-        match access::plan_revoke(v.access.as_deref().unwrap_or_default(), &user_id, &groups) {
-            RevokePlan::NothingDirect { via_groups } => {
-                Ok(RevokeOutcome::NoDirectAccess { via_groups })
-            }
-            RevokePlan::RevokeDirect {
-                still_via_groups, ..
-            } => {
-                Self::require_manage(&v)?;
-                self.client()
-                    .revoke_user_vault_access(vault, &user_id)
-                    .await?;
-                Ok(RevokeOutcome::Revoked { still_via_groups })
-            }
-        }
+        self.revoke_access(vault, Grantee::Person(&user_id)).await
     }
 
     /// Grants a group access to a vault (`AlreadyDirect` when it has a grant already).
@@ -105,25 +167,8 @@ impl Admin {
         group: &GroupId,
         permissions: VaultPermissions,
     ) -> Result<GrantOutcome> {
-        let v = self.vault_with_access(vault).await?;
-        match access::plan_group_grant(v.access.as_deref().unwrap_or_default(), group, permissions)?
-        {
-            GrantPlan::AlreadyDirect { current, .. } => Ok(GrantOutcome::AlreadyDirect { current }),
-            GrantPlan::CoveredByGroups { groups } => Ok(GrantOutcome::CoveredByGroups { groups }),
-            GrantPlan::Grant { permissions } => {
-                Self::require_manage(&v)?;
-                let public = self.group_public_key(group).await?;
-                let record = self.record(
-                    &v,
-                    AccessorType::Group,
-                    group.as_str(),
-                    &public,
-                    permissions,
-                )?;
-                self.client().grant_vault_access(vault, &[record]).await?;
-                Ok(GrantOutcome::Granted { permissions })
-            }
-        }
+        self.grant_access(vault, Grantee::Group(group), permissions)
+            .await
     }
 
     /// Revokes a group's access to a vault.
@@ -132,21 +177,7 @@ impl Admin {
         vault: &VaultId,
         group: &GroupId,
     ) -> Result<RevokeOutcome> {
-        let v = self.vault_with_access(vault).await?;
-        match access::plan_group_revoke(v.access.as_deref().unwrap_or_default(), group) {
-            RevokePlan::NothingDirect { via_groups } => {
-                Ok(RevokeOutcome::NoDirectAccess { via_groups })
-            }
-            RevokePlan::RevokeDirect { .. } => {
-                Self::require_manage(&v)?;
-                self.client()
-                    .revoke_group_vault_access(vault, group)
-                    .await?;
-                Ok(RevokeOutcome::Revoked {
-                    still_via_groups: Vec::new(),
-                })
-            }
-        }
+        self.revoke_access(vault, Grantee::Group(group)).await
     }
 
     /// Changes a person's direct permissions on a vault (closed under dependencies). The person
