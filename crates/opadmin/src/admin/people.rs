@@ -27,6 +27,46 @@ pub(super) fn user_from(person: &Person) -> User {
     }
 }
 
+/// A change to a person's standing in the account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Lifecycle {
+    /// They can no longer sign in; nothing is deleted.
+    Suspend,
+    /// A suspended person may sign in again.
+    Reactivate,
+    /// They leave the account, with their access and memberships.
+    Remove,
+}
+
+impl Lifecycle {
+    /// What a service account is refused, in its error.
+    fn operation(self) -> &'static str {
+        match self {
+            Lifecycle::Suspend => "suspending a person",
+            Lifecycle::Reactivate => "reactivating a person",
+            Lifecycle::Remove => "removing a person",
+        }
+    }
+
+    /// The verb, for the refusal to act on oneself.
+    fn verb(self) -> &'static str {
+        match self {
+            Lifecycle::Suspend => "suspend",
+            Lifecycle::Reactivate => "reactivate",
+            Lifecycle::Remove => "remove",
+        }
+    }
+
+    /// The person's state once the server has accepted the change.
+    fn resulting_state(self) -> UserState {
+        match self {
+            Lifecycle::Suspend => UserState::Suspended,
+            Lifecycle::Reactivate => UserState::Active,
+            Lifecycle::Remove => UserState::Deleted,
+        }
+    }
+}
+
 impl Admin {
     /// Every person the administrator can see, with state and last sign-in.
     pub async fn users(&self) -> Result<Vec<User>> {
@@ -227,52 +267,41 @@ impl Admin {
         Ok(())
     }
 
-    async fn lifecycle(&self, user: UserRef, action: &str) -> Result<User> {
-        self.deny_service_account(match action {
-            "suspend" => "suspending a person",
-            "reactivate" => "reactivating a person",
-            _ => "removing a person",
-        })?;
+    async fn lifecycle(&self, user: UserRef, action: Lifecycle) -> Result<User> {
+        self.deny_service_account(action.operation())?;
         let user = self.resolve_user(user).await?;
         if &user.id == self.user_id() {
             return Err(Error::InvalidInput(format!(
-                "the integration user cannot {action} itself"
+                "the integration user cannot {} itself",
+                action.verb()
             )));
         }
         let mut user = user;
         let ids = std::slice::from_ref(&user.id);
-        user.state = match action {
-            "suspend" => {
-                self.client().suspend_people(ids).await?;
-                UserState::Suspended
-            }
-            "reactivate" => {
-                self.client().reactivate_people(ids).await?;
-                UserState::Active
-            }
-            _ => {
-                self.client().delete_people(ids).await?;
-                UserState::Deleted
-            }
-        };
+        match action {
+            Lifecycle::Suspend => self.client().suspend_people(ids).await?,
+            Lifecycle::Reactivate => self.client().reactivate_people(ids).await?,
+            Lifecycle::Remove => self.client().delete_people(ids).await?,
+        }
+        user.state = action.resulting_state();
         Ok(user)
     }
 
     /// Suspends a person (they can no longer sign in; nothing is deleted). Returns the person
     /// as they now are.
     pub async fn suspend(&self, user: impl Into<UserRef>) -> Result<User> {
-        self.lifecycle(user.into(), "suspend").await
+        self.lifecycle(user.into(), Lifecycle::Suspend).await
     }
 
     /// Reactivates a suspended person. Returns the person as they now are.
     pub async fn reactivate(&self, user: impl Into<UserRef>) -> Result<User> {
-        self.lifecycle(user.into(), "reactivate").await
+        self.lifecycle(user.into(), Lifecycle::Reactivate).await
     }
 
     /// Removes a person from the account (their access and memberships go with them). Returns
     /// the person as last seen, with the state [`UserState::Deleted`].
     pub async fn remove(&self, user: impl Into<UserRef>) -> Result<User> {
-        self.lifecycle(user.into(), "remove").await
+        self.lifecycle(user.into(), Lifecycle::Remove).await
     }
 
     /// Runs one action over many targets with bounded concurrency. Each target's outcome is
@@ -299,5 +328,27 @@ impl Admin {
         .buffered(self.inner.concurrency)
         .collect()
         .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_lifecycle_action_names_itself_and_lands_in_its_own_state() {
+        let all = [Lifecycle::Suspend, Lifecycle::Reactivate, Lifecycle::Remove];
+        let seen: Vec<_> = all
+            .iter()
+            .map(|a| (a.verb(), a.operation(), a.resulting_state()))
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                ("suspend", "suspending a person", UserState::Suspended),
+                ("reactivate", "reactivating a person", UserState::Active),
+                ("remove", "removing a person", UserState::Deleted),
+            ]
+        );
     }
 }
