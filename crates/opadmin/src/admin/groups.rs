@@ -2,6 +2,7 @@
 
 use futures::{StreamExt, TryStreamExt};
 use opadmin_api::ApiError;
+use opadmin_api::account::AccountAttr;
 use opadmin_api::models::{self, GroupMembershipPatch, MemberAddition};
 use opadmin_api::types::{GroupId, GroupRole, GroupState};
 
@@ -39,7 +40,7 @@ impl Admin {
 
     /// Every group the administrator can see, with members and roles.
     pub async fn groups(&self) -> Result<Vec<Group>> {
-        let account = self.client().account_with_attrs(&["groups"]).await?;
+        let account = self.client().account_with(&[AccountAttr::Groups]).await?;
         let wire = account.groups.unwrap_or_default();
         for g in &wire {
             self.inner.keys.learn_group(g);

@@ -2,6 +2,7 @@
 
 use futures::StreamExt;
 use opadmin_api::ApiError;
+use opadmin_api::account::AccountAttr;
 use opadmin_api::models::{
     AccessorType, ConfirmPeopleRequest, GroupMembership, Invite, InviteRequest, InviteVault, Person,
 };
@@ -71,7 +72,7 @@ impl Admin {
     /// Every person the administrator can see, with state and last sign-in.
     pub async fn users(&self) -> Result<Vec<User>> {
         self.deny_service_account("listing people")?;
-        let account = self.client().account_with_attrs(&["users"]).await?;
+        let account = self.client().account_with(&[AccountAttr::Users]).await?;
         Ok(account
             .users
             .unwrap_or_default()
@@ -132,7 +133,7 @@ impl Admin {
                 "{email:?} is not an email address"
             )));
         }
-        let account = self.client().account_with_attrs(&["tier"]).await?;
+        let account = self.client().account_with(&[AccountAttr::Tier]).await?;
         if !account.plan().allows_invitations() {
             return Err(Error::BusinessPlanRequired);
         }
@@ -201,7 +202,7 @@ impl Admin {
         }
         let account = self
             .client()
-            .account_with_attrs(&["groups", "vaults"])
+            .account_with(&[AccountAttr::Groups, AccountAttr::Vaults])
             .await?;
         let team = account
             .groups

@@ -3,6 +3,7 @@
 use futures::{StreamExt, TryStreamExt};
 use opadmin_api::ApiError;
 use opadmin_api::access;
+use opadmin_api::account::AccountAttr;
 use opadmin_api::models::{self, AccessorType, VaultAccess};
 use opadmin_api::types::{GroupId, UserId, VaultId, VaultPermissions};
 
@@ -62,10 +63,7 @@ fn accessors_of(records: &[VaultAccess]) -> Vec<Accessor> {
 impl Admin {
     /// The account object: users with last sign-in, groups, vaults, tier.
     async fn account(&self) -> Result<models::Account> {
-        Ok(self
-            .client()
-            .account_with_attrs(&["me", "users", "groups", "vaults", "tier", "counts"])
-            .await?)
+        Ok(self.client().account_with(&AccountAttr::ALL).await?)
     }
 
     /// Everything the administrator can see: account, people (state, last sign-in), groups with
