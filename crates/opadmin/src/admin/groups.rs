@@ -1,12 +1,11 @@
 //! Groups: reading them, membership and roles.
 
 use futures::{StreamExt, TryStreamExt};
-use opadmin_api::ApiError;
 use opadmin_api::account::AccountAttr;
 use opadmin_api::models::{self, GroupMembershipPatch, MemberAddition};
 use opadmin_api::types::{GroupId, GroupRole, GroupState};
 
-use super::Admin;
+use super::{Admin, named_not_found};
 use crate::error::{Error, Result};
 use crate::model::{Group, GroupMember, MembershipOutcome, UserRef};
 
@@ -64,11 +63,8 @@ impl Admin {
 
     /// A group the administrator can see.
     async fn visible_group(&self, group: &GroupId) -> Result<models::Group> {
-        self.client().group(group).await.map_err(|e| match e {
-            ApiError::NotFound { .. } => Error::NotFound {
-                what: format!("group {group}"),
-            },
-            other => other.into(),
+        named_not_found(self.client().group(group).await, || {
+            format!("group {group}")
         })
     }
 

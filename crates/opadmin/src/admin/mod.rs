@@ -12,9 +12,9 @@ mod sync;
 
 use std::sync::Arc;
 
-use opadmin_api::Client;
 use opadmin_api::models::{self, AccessorType, VaultAccess};
 use opadmin_api::types::{GroupId, UserId, VaultPermissions};
+use opadmin_api::{ApiError, Client};
 use opadmin_crypto::rsa::RsaPublicKey;
 
 use crate::RememberToken;
@@ -22,6 +22,18 @@ use crate::error::{Error, Result};
 use crate::keys::KeyStore;
 
 pub use builder::AdminBuilder;
+
+/// A server answer whose "not found" is renamed to `what` (e.g. `vault …`, built only on that
+/// path); every other error converts as usual.
+fn named_not_found<T>(
+    answer: std::result::Result<T, ApiError>,
+    what: impl FnOnce() -> String,
+) -> Result<T> {
+    answer.map_err(|e| match e {
+        ApiError::NotFound { .. } => Error::NotFound { what: what() },
+        other => other.into(),
+    })
+}
 
 /// How many requests `sync` and bulk actions keep in flight by default.
 pub const DEFAULT_CONCURRENCY: usize = 8;
@@ -160,5 +172,29 @@ impl Admin {
     /// Signs out (the session ends on the server).
     pub async fn sign_out(&self) -> Result<()> {
         Ok(self.client().sign_out().await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn not_found_takes_the_given_name_and_other_errors_pass_through() {
+        let renamed =
+            named_not_found::<()>(Err(ApiError::not_found("the requested object")), || {
+                "vault v1".to_owned()
+            });
+        assert!(matches!(renamed, Err(Error::NotFound { what }) if what == "vault v1"));
+
+        let mut named = false;
+        let other = named_not_found::<()>(Err(ApiError::Timeout), || {
+            named = true;
+            String::new()
+        });
+        assert!(matches!(other, Err(Error::Timeout)));
+        assert!(!named, "the name is built only for a not-found answer");
+
+        assert_eq!(named_not_found(Ok(7), || unreachable!()).ok(), Some(7));
     }
 }

@@ -1,7 +1,6 @@
 //! People: listing, lookup, invitation, confirmation, suspension, removal, bulk actions.
 
 use futures::StreamExt;
-use opadmin_api::ApiError;
 use opadmin_api::account::AccountAttr;
 use opadmin_api::models::{
     AccessorType, ConfirmPeopleRequest, GroupMembership, Invite, InviteRequest, InviteVault, Person,
@@ -12,7 +11,7 @@ use opadmin_api::types::{
 };
 use opadmin_crypto::rsa::RsaPublicKey;
 
-use super::Admin;
+use super::{Admin, named_not_found};
 use crate::error::{Error, Result};
 use crate::model::{BulkResult, Invitation, User, UserRef};
 
@@ -85,15 +84,11 @@ impl Admin {
     pub async fn resolve_user(&self, user: impl Into<UserRef>) -> Result<User> {
         self.deny_service_account("looking up a person")?;
         let user = user.into();
-        let not_found = || Error::NotFound {
-            what: format!("person {user}"),
-        };
+        let what = || format!("person {user}");
         match &user {
-            UserRef::Id(id) => Ok(user_from(&self.client().user(id).await.map_err(
-                |e| match e {
-                    ApiError::NotFound { .. } => not_found(),
-                    other => other.into(),
-                },
+            UserRef::Id(id) => Ok(user_from(&named_not_found(
+                self.client().user(id).await,
+                what,
             )?)),
             UserRef::Email(email) => {
                 let filter = opadmin_api::users::UserFilter::new().emails([email.clone()]);
@@ -102,7 +97,7 @@ impl Admin {
                     .users
                     .into_iter()
                     .find(|p| p.email.eq_ignore_ascii_case(email))
-                    .ok_or_else(not_found)?;
+                    .ok_or_else(|| Error::NotFound { what: what() })?;
                 Ok(user_from(&self.client().user(&partial.uuid).await?))
             }
         }

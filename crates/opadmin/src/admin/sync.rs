@@ -1,14 +1,13 @@
 //! The snapshot (`sync`), vault listing and vault key opening.
 
 use futures::{StreamExt, TryStreamExt};
-use opadmin_api::ApiError;
 use opadmin_api::access;
 use opadmin_api::account::AccountAttr;
 use opadmin_api::models::{self, AccessorType, VaultAccess};
 use opadmin_api::types::{GroupId, UserId, VaultId, VaultPermissions};
 
-use super::Admin;
 use super::people::user_from;
+use super::{Admin, named_not_found};
 use crate::error::{Error, Result};
 use crate::model::{Accessor, AccountInfo, Group, Snapshot, User, UserAccess, Vault, VaultSummary};
 
@@ -152,11 +151,8 @@ impl Admin {
 
     /// Every grant on a vault (people and groups, with their permissions).
     pub async fn vault_accessors(&self, vault: &VaultId) -> Result<Vec<Accessor>> {
-        let v = self.client().vault(vault).await.map_err(|e| match e {
-            ApiError::NotFound { .. } => Error::NotFound {
-                what: format!("vault {vault}"),
-            },
-            other => other.into(),
+        let v = named_not_found(self.client().vault(vault).await, || {
+            format!("vault {vault}")
         })?;
         Ok(accessors_of(v.access.as_deref().unwrap_or_default()))
     }
