@@ -1,0 +1,214 @@
+//! Vault access: grant, revoke and change permissions, for people and for groups.
+
+use opadmin_api::ApiError;
+use opadmin_api::access::{self, GrantPlan, RevokePlan};
+use opadmin_api::models::{self, AccessorType};
+use opadmin_api::types::{GroupId, UserId, VaultId, VaultPermissions};
+
+use super::Admin;
+use crate::error::{Error, Result};
+use crate::model::{GrantOutcome, RevokeOutcome, UserRef};
+
+/// Who a vault grant is for: a person or a group.
+#[derive(Clone, Copy)]
+enum Grantee<'a> {
+    /// A person: the group-aware rules consult their groups.
+    Person(&'a UserId),
+    /// A group: only its own grant counts.
+    Group(&'a GroupId),
+}
+
+impl<'a> Grantee<'a> {
+    /// The accessor type of the grant record.
+    fn kind(self) -> AccessorType {
+        match self {
+            Grantee::Person(_) => AccessorType::User,
+            Grantee::Group(_) => AccessorType::Group,
+        }
+    }
+
+    /// The accessor's uuid.
+    fn uuid(self) -> &'a str {
+        match self {
+            Grantee::Person(user) => user.as_str(),
+            Grantee::Group(group) => group.as_str(),
+        }
+    }
+}
+
+impl Admin {
+    /// The groups a person is an active member of.
+    async fn groups_of(&self, user: &UserId) -> Result<Vec<GroupId>> {
+        let person = self.client().user_with_attrs(user, &["groups"]).await?;
+        Ok(access::active_group_ids(
+            person.memberships.as_deref().unwrap_or_default(),
+            user,
+        ))
+    }
+
+    /// A vault with its accessors; a vault the administrator cannot see is the seed's
+    /// "does not have access to this vault" error.
+    async fn vault_with_access(&self, vault: &VaultId) -> Result<models::Vault> {
+        self.client().vault(vault).await.map_err(|e| match e {
+            ApiError::NotFound { .. } | ApiError::PermissionDenied { .. } => {
+                Error::NoManageVaultPermission
+            }
+            other => other.into(),
+        })
+    }
+
+    fn require_manage(v: &models::Vault) -> Result<()> {
+        match &v.combined_access {
+            Some(a) if a.acl.contains(VaultPermissions::MANAGE) => Ok(()),
+            _ => Err(Error::NoManageVaultPermission),
+        }
+    }
+
+    /// Grants `to` access to a vault. For a person the group-aware rules apply (their groups
+    /// are read after the vault); for a group only its own grant counts.
+    async fn grant_access(
+        &self,
+        vault: &VaultId,
+        to: Grantee<'_>,
+        permissions: VaultPermissions,
+    ) -> Result<GrantOutcome> {
+        let v = self.vault_with_access(vault).await?;
+        let records = v.access.as_deref().unwrap_or_default();
+        let plan = match to {
+            Grantee::Person(user) => {
+                let groups = self.groups_of(user).await?;
+                access::plan_grant(records, user, &groups, permissions)?
+            }
+            Grantee::Group(group) => access::plan_group_grant(records, group, permissions)?,
+        };
+        match plan {
+            GrantPlan::AlreadyDirect { current, .. } => Ok(GrantOutcome::AlreadyDirect { current }),
+            GrantPlan::CoveredByGroups { groups } => Ok(GrantOutcome::CoveredByGroups { groups }),
+            GrantPlan::Grant { permissions } => {
+                Self::require_manage(&v)?;
+                let public = match to {
+                    Grantee::Person(user) => self.user_public_key(user).await?,
+                    Grantee::Group(group) => self.group_public_key(group).await?,
+                };
+                let record = self.record(&v, to.kind(), to.uuid(), &public, permissions)?;
+                self.client().grant_vault_access(vault, &[record]).await?;
+                Ok(GrantOutcome::Granted { permissions })
+            }
+        }
+    }
+
+    /// Revokes the direct grant of `from` on a vault. For a person, the access their groups
+    /// keep giving is reported; a group's grant is its only access.
+    async fn revoke_access(&self, vault: &VaultId, from: Grantee<'_>) -> Result<RevokeOutcome> {
+        let v = self.vault_with_access(vault).await?;
+        let records = v.access.as_deref().unwrap_or_default();
+        let plan = match from {
+            Grantee::Person(user) => {
+                let groups = self.groups_of(user).await?;
+                access::plan_revoke(records, user, &groups)
+            }
+            Grantee::Group(group) => access::plan_group_revoke(records, group),
+        };
+        match plan {
+            RevokePlan::NothingDirect { via_groups } => {
+                Ok(RevokeOutcome::NoDirectAccess { via_groups })
+            }
+            RevokePlan::RevokeDirect {
+                still_via_groups, ..
+            } => {
+                Self::require_manage(&v)?;
+                match from {
+                    Grantee::Person(user) => {
+                        self.client().revoke_user_vault_access(vault, user).await?
+                    }
+                    Grantee::Group(group) => {
+                        self.client()
+                            .revoke_group_vault_access(vault, group)
+                            .await?
+                    }
+                }
+                Ok(RevokeOutcome::Revoked { still_via_groups })
+            }
+        }
+    }
+
+    /// Grants a person access to a vault, following the seed's rules: a person who already has
+    /// direct access is left alone (`AlreadyDirect`); a person who has access through a group is
+    /// not added directly (`CoveredByGroups`); otherwise the permissions, closed under their
+    /// dependencies, are granted. Needs Manage Vault on that vault.
+    pub async fn grant_vault_access(
+        &self,
+        vault: &VaultId,
+        user: impl Into<UserRef>,
+        permissions: VaultPermissions,
+    ) -> Result<GrantOutcome> {
+        self.deny_service_account("granting a person access to a vault")?;
+        let user_id = self.id_of(user).await?;
+        self.grant_access(vault, Grantee::Person(&user_id), permissions)
+            .await
+    }
+
+    /// Revokes a person's direct access. Access through groups is not revoked (the seed's
+    /// rule); it is reported so the caller can remove the person from those groups.
+    pub async fn revoke_vault_access(
+        &self,
+        vault: &VaultId,
+        user: impl Into<UserRef>,
+    ) -> Result<RevokeOutcome> {
+        self.deny_service_account("revoking a person's access to a vault")?;
+        let user_id = self.id_of(user).await?;
+        self.revoke_access(vault, Grantee::Person(&user_id)).await
+    }
+
+    /// Grants a group access to a vault (`AlreadyDirect` when it has a grant already).
+    pub async fn grant_group_vault_access(
+        &self,
+        vault: &VaultId,
+        group: &GroupId,
+        permissions: VaultPermissions,
+    ) -> Result<GrantOutcome> {
+        self.grant_access(vault, Grantee::Group(group), permissions)
+            .await
+    }
+
+    /// Revokes a group's access to a vault.
+    pub async fn revoke_group_vault_access(
+        &self,
+        vault: &VaultId,
+        group: &GroupId,
+    ) -> Result<RevokeOutcome> {
+        self.revoke_access(vault, Grantee::Group(group)).await
+    }
+
+    /// Changes a person's direct permissions on a vault (closed under dependencies). The person
+    /// must have a direct grant.
+    pub async fn set_vault_permissions(
+        &self,
+        vault: &VaultId,
+        user: impl Into<UserRef>,
+        permissions: VaultPermissions,
+    ) -> Result<VaultPermissions> {
+        self.deny_service_account("changing a person's vault permissions")?;
+        let user = self.resolve_user(user).await?;
+        let v = self.vault_with_access(vault).await?;
+        let has_direct =
+            v.access.as_deref().unwrap_or_default().iter().any(|r| {
+                r.accessor_type == AccessorType::User && r.accessor_uuid == user.id.as_str()
+            });
+        if !has_direct {
+            return Err(Error::InvalidState(format!(
+                "{} has no direct access to this vault; grant access instead",
+                user.email
+            )));
+        }
+        Self::require_manage(&v)?;
+        let permissions = permissions.with_dependencies();
+        if !permissions.is_grantable() {
+            return Err(Error::InvalidInput("the permissions must include at least one of view, edit, export, manage or recover".into()));
+        }
+        self.client()
+            .set_user_vault_permissions(vault, &user.id, permissions)
+            .await?;
+        Ok(permissions)
+    }
+}

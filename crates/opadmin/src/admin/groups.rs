@@ -1,0 +1,152 @@
+//! Groups: reading them, membership and roles.
+
+use futures::{StreamExt, TryStreamExt};
+use opadmin_api::account::AccountAttr;
+use opadmin_api::models::{self, GroupMembershipPatch, MemberAddition};
+use opadmin_api::types::{GroupId, GroupRole, GroupState};
+
+use super::{Admin, named_not_found};
+use crate::error::{Error, Result};
+use crate::model::{Group, GroupMember, MembershipOutcome, UserRef};
+
+/// A group with its active members.
+fn group_from(g: models::Group) -> Group {
+    Group {
+        members: g
+            .memberships
+            .as_deref()
+            .unwrap_or_default()
+            .iter()
+            .filter(|m| m.state == GroupState::Active)
+            .map(|m| GroupMember {
+                user: m.member_uuid.clone(),
+                role: m.role,
+            })
+            .collect(),
+        id: g.uuid,
+        name: g.name,
+        group_type: g.group_type,
+    }
+}
+
+impl Admin {
+    /// One group the signed-in identity can see, with members and roles.
+    pub async fn group(&self, group: &GroupId) -> Result<Group> {
+        let g = self.visible_group(group).await?;
+        self.inner.keys.learn_group(&g);
+        Ok(group_from(g))
+    }
+
+    /// Every group the administrator can see, with members and roles.
+    pub async fn groups(&self) -> Result<Vec<Group>> {
+        let account = self.client().account_with(&[AccountAttr::Groups]).await?;
+        let wire = account.groups.unwrap_or_default();
+        for g in &wire {
+            self.inner.keys.learn_group(g);
+        }
+        self.groups_in(&wire).await
+    }
+
+    pub(super) async fn groups_in(&self, wire_groups: &[models::Group]) -> Result<Vec<Group>> {
+        let client = self.client().clone();
+        let ids: Vec<GroupId> = wire_groups.iter().map(|g| g.uuid.clone()).collect();
+        futures::stream::iter(ids.into_iter().map(move |id| {
+            let client = client.clone();
+            async move { client.group(&id).await }
+        }))
+        .buffered(self.inner.concurrency)
+        .map_ok(group_from)
+        .try_collect()
+        .await
+        .map_err(Error::from)
+    }
+
+    /// A group the administrator can see.
+    async fn visible_group(&self, group: &GroupId) -> Result<models::Group> {
+        named_not_found(self.client().group(group).await, || {
+            format!("group {group}")
+        })
+    }
+
+    /// Adds a person to a group with a role. The group's keyset is wrapped to the new member's
+    /// public key (the administrator must hold it: as a member, or through Recovery).
+    pub async fn add_to_group(
+        &self,
+        group: &GroupId,
+        user: impl Into<UserRef>,
+        role: GroupRole,
+    ) -> Result<MembershipOutcome> {
+        self.deny_service_account("adding a person to a group")?;
+        let user_id = self.id_of(user).await?;
+        let g = self.visible_group(group).await?;
+        if let Some(m) = g
+            .memberships
+            .as_deref()
+            .unwrap_or_default()
+            .iter()
+            .find(|m| m.member_uuid == user_id && m.state == GroupState::Active)
+        {
+            return Ok(MembershipOutcome::AlreadyMember { role: m.role });
+        }
+        let keyset = self.inner.keys.group_keyset(&g)?;
+        let public = self.user_public_key(&user_id).await?;
+        let patch = GroupMembershipPatch {
+            add: vec![MemberAddition {
+                member_uuid: user_id.clone(),
+                role,
+                keyset: keyset.encrypt_for_member(&public, 1)?,
+            }],
+            remove: Vec::new(),
+        };
+        self.client().update_group_membership(group, &patch).await?;
+        Ok(MembershipOutcome::Added { role })
+    }
+
+    /// Removes a person from a group.
+    pub async fn remove_from_group(
+        &self,
+        group: &GroupId,
+        user: impl Into<UserRef>,
+    ) -> Result<MembershipOutcome> {
+        self.deny_service_account("removing a person from a group")?;
+        let user_id = self.id_of(user).await?;
+        let g = self.visible_group(group).await?;
+        if !g
+            .memberships
+            .as_deref()
+            .unwrap_or_default()
+            .iter()
+            .any(|m| m.member_uuid == user_id && m.state == GroupState::Active)
+        {
+            return Ok(MembershipOutcome::NotMember);
+        }
+        self.client().remove_group_member(group, &user_id).await?;
+        Ok(MembershipOutcome::Removed)
+    }
+
+    /// Makes a member a manager or a plain member of a group.
+    pub async fn set_group_role(
+        &self,
+        group: &GroupId,
+        user: impl Into<UserRef>,
+        role: GroupRole,
+    ) -> Result<()> {
+        self.deny_service_account("changing a person's group role")?;
+        let user_id = self.id_of(user).await?;
+        let g = self.visible_group(group).await?;
+        if !g
+            .memberships
+            .as_deref()
+            .unwrap_or_default()
+            .iter()
+            .any(|m| m.member_uuid == user_id)
+        {
+            return Err(Error::InvalidState(format!(
+                "{} is not a member of {}",
+                user_id, g.name
+            )));
+        }
+        self.client().set_group_role(group, &user_id, role).await?;
+        Ok(())
+    }
+}

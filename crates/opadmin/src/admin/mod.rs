@@ -1,0 +1,200 @@
+//! `Admin`: sign in once, then sync and act.
+//!
+//! The methods live by duty: `builder` signs in, `sync` assembles snapshots and opens vault
+//! keys, `access` grants and revokes vault access, `people` and `groups` act on people and
+//! groups; this module holds the `Admin` type and the helpers they share.
+
+mod access;
+mod builder;
+mod groups;
+mod people;
+mod sync;
+
+use std::sync::Arc;
+
+use opadmin_api::models::{self, AccessorType, VaultAccess};
+use opadmin_api::types::{GroupId, UserId, VaultPermissions};
+use opadmin_api::{ApiError, Client};
+use opadmin_crypto::rsa::RsaPublicKey;
+
+use crate::RememberToken;
+use crate::error::{Error, Result};
+use crate::keys::KeyStore;
+
+pub use builder::AdminBuilder;
+
+/// A server answer whose "not found" is renamed to `what` (e.g. `vault …`, built only on that
+/// path); every other error converts as usual.
+fn named_not_found<T>(
+    answer: std::result::Result<T, ApiError>,
+    what: impl FnOnce() -> String,
+) -> Result<T> {
+    answer.map_err(|e| match e {
+        ApiError::NotFound { .. } => Error::NotFound { what: what() },
+        other => other.into(),
+    })
+}
+
+/// How many requests `sync` and bulk actions keep in flight by default.
+pub const DEFAULT_CONCURRENCY: usize = 8;
+
+struct Inner {
+    client: Client,
+    keys: KeyStore,
+    me: UserId,
+    device_uuid: String,
+    remember_token: Option<RememberToken>,
+    concurrency: usize,
+    /// Signed in with a service-account token.
+    service_account: bool,
+}
+
+/// A signed-in administrator. Cheap to clone; clones share the session and the key store.
+#[derive(Clone)]
+pub struct Admin {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Admin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Admin")
+            .field("user", &self.inner.me)
+            .field("device", &self.inner.device_uuid)
+            .field("service_account", &self.inner.service_account)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Admin {
+    /// Starts a builder.
+    pub fn builder() -> AdminBuilder {
+        AdminBuilder::default()
+    }
+
+    /// The signed-in administrator's uuid.
+    pub fn user_id(&self) -> &UserId {
+        &self.inner.me
+    }
+
+    /// The device this session signed in as: store it and pass it to
+    /// [`AdminBuilder::device_uuid`] to be the same device next time.
+    pub fn device_uuid(&self) -> &str {
+        &self.inner.device_uuid
+    }
+
+    /// A remember-this-device token issued at this sign-in (after a second factor), to store as
+    /// a secret and pass to [`AdminBuilder::remember_token`]. It is zeroized on drop and its
+    /// `Debug` is redacted; [`RememberToken::expose_secret`] gives the text to store.
+    pub fn remember_token(&self) -> Option<&RememberToken> {
+        self.inner.remember_token.as_ref()
+    }
+
+    fn client(&self) -> &Client {
+        &self.inner.client
+    }
+
+    /// Whether this session signed in with a service-account token.
+    pub fn is_service_account(&self) -> bool {
+        self.inner.service_account
+    }
+
+    /// Refuses, before anything is sent, what a service account may not do or cannot see.
+    ///
+    /// Decision: 1Password documents that service accounts cannot manage people, change group
+    /// membership or administer the account (the emulator answers those 403 / 101), and a
+    /// service account sees no people. So people operations, group membership and role
+    /// changes, and the person-level vault-access calls (whose group-aware rules need the
+    /// person's groups, which a service account cannot read) fail here with
+    /// [`Error::NotPermittedForServiceAccount`]. `sync` and `users` fail too: a snapshot
+    /// without people would be silently incomplete. What works: [`vaults`](Self::vaults),
+    /// [`vault_accessors`](Self::vault_accessors), [`group`](Self::group),
+    /// [`groups`](Self::groups) (the groups it sees), [`open_vault_keys`](Self::open_vault_keys),
+    /// and [`grant_group_vault_access`](Self::grant_group_vault_access) /
+    /// [`revoke_group_vault_access`](Self::revoke_group_vault_access) on vaults it manages.
+    fn deny_service_account(&self, operation: &'static str) -> Result<()> {
+        if self.inner.service_account {
+            Err(Error::NotPermittedForServiceAccount { operation })
+        } else {
+            Ok(())
+        }
+    }
+
+    fn record(
+        &self,
+        v: &models::Vault,
+        kind: AccessorType,
+        id: &str,
+        public: &RsaPublicKey,
+        acl: VaultPermissions,
+    ) -> Result<VaultAccess> {
+        let key = self.inner.keys.vault_key(v)?;
+        let sn = v.combined_access.as_ref().map_or(1, |a| a.vault_key_sn);
+        Ok(VaultAccess {
+            vault_uuid: v.uuid.clone(),
+            accessor_type: kind,
+            accessor_uuid: id.to_owned(),
+            acl,
+            lease_timeout: 0,
+            vault_key_sn: sn,
+            encrypted_by: public.kid().to_owned(),
+            enc_vault_key: public.wrap_key(&key)?,
+        })
+    }
+
+    async fn user_public_key(&self, user: &UserId) -> Result<RsaPublicKey> {
+        let keys = self
+            .client()
+            .user_public_keys(std::slice::from_ref(user))
+            .await?;
+        let entry = keys
+            .into_iter()
+            .find(|k| k.uuid == user.as_str())
+            .ok_or_else(|| Error::NotFound {
+                what: format!("public key of {user}"),
+            })?;
+        Ok(RsaPublicKey::from_jwk(&entry.pub_key)?)
+    }
+
+    async fn group_public_key(&self, group: &GroupId) -> Result<RsaPublicKey> {
+        let keys = self
+            .client()
+            .group_public_keys(std::slice::from_ref(group))
+            .await?;
+        let entry = keys
+            .into_iter()
+            .find(|k| k.uuid == group.as_str())
+            .ok_or_else(|| Error::NotFound {
+                what: format!("group {group}"),
+            })?;
+        Ok(RsaPublicKey::from_jwk(&entry.pub_key)?)
+    }
+
+    /// Signs out (the session ends on the server).
+    pub async fn sign_out(&self) -> Result<()> {
+        Ok(self.client().sign_out().await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn not_found_takes_the_given_name_and_other_errors_pass_through() {
+        let renamed =
+            named_not_found::<()>(Err(ApiError::not_found("the requested object")), || {
+                "vault v1".to_owned()
+            });
+        assert!(matches!(renamed, Err(Error::NotFound { what }) if what == "vault v1"));
+
+        let mut named = false;
+        let other = named_not_found::<()>(Err(ApiError::Timeout), || {
+            named = true;
+            String::new()
+        });
+        assert!(matches!(other, Err(Error::Timeout)));
+        assert!(!named, "the name is built only for a not-found answer");
+
+        assert_eq!(named_not_found(Ok(7), || unreachable!()).ok(), Some(7));
+    }
+}
