@@ -29,8 +29,8 @@
 //! * **What it may not do.** 1Password documents that service accounts cannot manage people or
 //!   groups or administer the account. The emulator answers HTTP 403, errorCode 101 to a
 //!   service account for: invitations (send, list, revoke, invited vaults), confirmation,
-//!   suspend / reactivate / delete, and group membership and role changes
-//!   ([`forbidden_for_service_accounts`]).
+//!   suspend / reactivate / delete, and group membership and role changes. Which routes those
+//!   are is an attribute of each route in the server's one route table (`server/routes.rs`).
 //! * **Listings.** People listings (`/api/v3/users`, the account object's `users` and `counts`)
 //!   leave service accounts out, as the real `/api/v3/users` lists them apart
 //!   (`serviceAccounts`, PROTOCOL.md 4.3). A service account still sees itself.
@@ -139,21 +139,4 @@ pub(crate) fn render_token(
         "deviceUuid": sa.device,
     });
     format!("ops_{}", b64url_encode(token.to_string().as_bytes()))
-}
-
-/// Whether a request is one a service account may never make (answered 403 / 101).
-pub(crate) fn forbidden_for_service_accounts(method: &str, segs: &[&str]) -> bool {
-    matches!(
-        (method, segs),
-        ("POST", ["api", "v1", "invite"])
-            | ("GET", ["api", "v1", "invites" | "invitevaults"])
-            | ("DELETE", ["api", "v1", "invite", ..])
-            | ("PUT", ["api", "v2", "people", "confirm"])
-            | ("PUT", ["api", "v1", "people", ..])
-            | ("DELETE", ["api", "v1" | "v2", "people", ..])
-            | ("PATCH", ["api", "v3", "group", _, "membership"])
-            | ("PATCH", ["api", "v2", "user", _, "membership"])
-            | ("DELETE", ["api", "v1", "group", _, "person", _])
-            | ("PATCH", ["api", "v1", "group", _, "person", _, "role", _])
-    )
 }

@@ -12,57 +12,6 @@ use crate::builder::opens_to;
 use crate::model::{Access, Account, Invitation, Plan, Vault, acl, now_rfc3339, perm};
 use crate::views;
 
-pub(super) fn route(shared: &Shared, req: &Req, me: &str, segs: &[&str]) -> Reply {
-    let m = req.method.as_str();
-    if crate::service_account::forbidden_for_service_accounts(m, segs)
-        && shared.account().is_service_account(me)
-    {
-        return Reply::not_permitted();
-    }
-    match (m, segs) {
-        ("GET", ["api", "v1" | "v3", "account"]) => account(shared, req, me),
-        ("GET", ["api", "v1" | "v2", "account", "keysets"]) => keysets(shared, me),
-        ("GET", ["api", "v3" | "v2", "users"]) => users(shared, req, me),
-        ("GET", ["api", "v2" | "v1", "user", "pubkeys"]) => user_pubkeys(shared, req),
-        ("GET", ["api", "v2" | "v1", "user", uuid]) => user(shared, req, me, uuid),
-        ("GET", ["api", "v1", "group", "pubkeys"]) => group_pubkeys(shared, req, me),
-        ("GET", ["api", "v2" | "v1", "group", uuid]) => group(shared, req, me, uuid),
-        ("GET", ["api", "v1", "group", uuid, "users"]) => group_users(shared, me, uuid),
-        ("PATCH", ["api", "v3", "group", uuid, "membership"]) => membership(shared, req, me, uuid),
-        ("DELETE", ["api", "v1", "group", g, "person", u]) => remove_member(shared, me, g, u),
-        ("PATCH", ["api", "v1", "group", g, "person", u, "role", role]) => {
-            set_role(shared, me, g, u, role)
-        }
-        ("GET", ["api", "v1", "vaults"]) => vaults(shared, me),
-        ("GET", ["api", "v3" | "v2" | "v1", "vault", uuid]) => vault(shared, req, me, uuid),
-        ("PATCH", ["api", "v2", "vault", uuid, "vaultaccess"]) => grant(shared, req, me, uuid),
-        ("DELETE", ["api", "v1", "vault", v, kind @ ("person" | "group"), id]) => {
-            revoke(shared, me, v, kind, id)
-        }
-        ("PATCH", ["api", "v1", "acl", kind @ ("person" | "group"), v, id, acl]) => {
-            change_acl(shared, me, v, kind, id, acl)
-        }
-        ("POST", ["api", "v1", "invite"]) => invite(shared, req, me),
-        ("GET", ["api", "v1", "invites"]) => invites(shared, me),
-        ("GET", ["api", "v1", "invitevaults"]) => invite_vaults(shared, me),
-        ("DELETE", ["api", "v1", "invite", uuids]) => revoke_invites(shared, me, uuids),
-        ("PUT", ["api", "v2", "people", "confirm"]) => confirm(shared, req, me),
-        (
-            "PUT",
-            [
-                "api",
-                "v1",
-                "people",
-                action @ ("suspend" | "reactivate"),
-                uuids,
-            ],
-        ) => lifecycle(shared, me, action, uuids),
-        ("DELETE", ["api", "v1", "people", uuids]) => lifecycle(shared, me, "delete", uuids),
-        ("GET", ["api", "v1", "report", "user", uuid]) => report(shared, me, uuid),
-        _ => Reply::not_found(),
-    }
-}
-
 /// People `me` may list. Service accounts are left out of people listings (decision in
 /// `service_account.rs`), except oneself.
 fn visible_users<'a>(account: &'a Account, me: &str) -> Vec<&'a crate::model::User> {
@@ -77,7 +26,7 @@ fn visible_users<'a>(account: &'a Account, me: &str) -> Vec<&'a crate::model::Us
     }
 }
 
-fn account(shared: &Shared, req: &Req, me: &str) -> Reply {
+pub(super) fn account(shared: &Shared, req: &Req, me: &str) -> Reply {
     let account = shared.account();
     let attrs = req.list("attrs");
     let has = |a: &str| attrs.iter().any(|x| x == a);
@@ -147,7 +96,7 @@ fn account(shared: &Shared, req: &Req, me: &str) -> Reply {
     Reply::sealed(v)
 }
 
-fn keysets(shared: &Shared, me: &str) -> Reply {
+pub(super) fn keysets(shared: &Shared, me: &str) -> Reply {
     let account = shared.account();
     let Some(user) = account.users.get(me) else {
         return Reply::not_found();
@@ -168,7 +117,7 @@ fn keysets(shared: &Shared, me: &str) -> Reply {
     Reply::sealed(answer)
 }
 
-fn users(shared: &Shared, req: &Req, me: &str) -> Reply {
+pub(super) fn users(shared: &Shared, req: &Req, me: &str) -> Reply {
     let account = shared.account();
     let states = req.list("states");
     let types = req.list("types");
@@ -215,7 +164,7 @@ fn users(shared: &Shared, req: &Req, me: &str) -> Reply {
     Reply::sealed(json!({"totalCount": matched.len(), "users": list}))
 }
 
-fn user(shared: &Shared, req: &Req, me: &str, uuid: &str) -> Reply {
+pub(super) fn user(shared: &Shared, req: &Req, me: &str, uuid: &str) -> Reply {
     let account = shared.account();
     let Some(user) = account.users.get(uuid).filter(|u| u.state != 'D') else {
         return Reply::not_found();
@@ -247,7 +196,7 @@ fn user(shared: &Shared, req: &Req, me: &str, uuid: &str) -> Reply {
     Reply::sealed(v)
 }
 
-fn user_pubkeys(shared: &Shared, req: &Req) -> Reply {
+pub(super) fn user_pubkeys(shared: &Shared, req: &Req) -> Reply {
     let account = shared.account();
     let mut out = Vec::new();
     for uuid in req.list("uuids") {
@@ -259,7 +208,7 @@ fn user_pubkeys(shared: &Shared, req: &Req) -> Reply {
     Reply::sealed(Value::Array(out))
 }
 
-fn group_pubkeys(shared: &Shared, req: &Req, me: &str) -> Reply {
+pub(super) fn group_pubkeys(shared: &Shared, req: &Req, me: &str) -> Reply {
     let account = shared.account();
     let mut out = Vec::new();
     for uuid in req.list("uuids") {
@@ -275,7 +224,7 @@ fn group_pubkeys(shared: &Shared, req: &Req, me: &str) -> Reply {
     Reply::sealed(Value::Array(out))
 }
 
-fn group(shared: &Shared, req: &Req, me: &str, uuid: &str) -> Reply {
+pub(super) fn group(shared: &Shared, req: &Req, me: &str, uuid: &str) -> Reply {
     let account = shared.account();
     let Some(g) = account
         .groups
@@ -289,7 +238,7 @@ fn group(shared: &Shared, req: &Req, me: &str, uuid: &str) -> Reply {
     Reply::sealed(views::group(&account, g, me, &attrs))
 }
 
-fn group_users(shared: &Shared, me: &str, uuid: &str) -> Reply {
+pub(super) fn group_users(shared: &Shared, me: &str, uuid: &str) -> Reply {
     let account = shared.account();
     let Some(g) = account
         .groups
@@ -367,7 +316,7 @@ fn check_removal(account: &Account, me: &str, group: &str, user: &str) -> Result
     Ok(())
 }
 
-fn membership(shared: &Shared, req: &Req, me: &str, uuid: &str) -> Reply {
+pub(super) fn membership(shared: &Shared, req: &Req, me: &str, uuid: &str) -> Reply {
     let mut account = shared.account();
     if let Err(r) = managed_group(&account, me, uuid) {
         return r;
@@ -432,7 +381,7 @@ fn membership(shared: &Shared, req: &Req, me: &str, uuid: &str) -> Reply {
     Reply::success()
 }
 
-fn remove_member(shared: &Shared, me: &str, group: &str, user: &str) -> Reply {
+pub(super) fn remove_member(shared: &Shared, me: &str, group: &str, user: &str) -> Reply {
     let mut account = shared.account();
     if let Err(r) = managed_group(&account, me, group) {
         return r;
@@ -446,7 +395,7 @@ fn remove_member(shared: &Shared, me: &str, group: &str, user: &str) -> Reply {
     Reply::success()
 }
 
-fn set_role(shared: &Shared, me: &str, group: &str, user: &str, role: &str) -> Reply {
+pub(super) fn set_role(shared: &Shared, me: &str, group: &str, user: &str, role: &str) -> Reply {
     let role = match role {
         "A" => 'A',
         "R" => 'R',
@@ -469,7 +418,7 @@ fn set_role(shared: &Shared, me: &str, group: &str, user: &str, role: &str) -> R
     }
 }
 
-fn vaults(shared: &Shared, me: &str) -> Reply {
+pub(super) fn vaults(shared: &Shared, me: &str) -> Reply {
     let account = shared.account();
     let list: Vec<Value> = account
         .vaults
@@ -480,7 +429,7 @@ fn vaults(shared: &Shared, me: &str) -> Reply {
     Reply::sealed(Value::Array(list))
 }
 
-fn vault(shared: &Shared, req: &Req, me: &str, uuid: &str) -> Reply {
+pub(super) fn vault(shared: &Shared, req: &Req, me: &str, uuid: &str) -> Reply {
     let account = shared.account();
     let Some(v) = account
         .vaults
@@ -574,7 +523,7 @@ fn checked_access(
     ))
 }
 
-fn grant(shared: &Shared, req: &Req, me: &str, uuid: &str) -> Reply {
+pub(super) fn grant(shared: &Shared, req: &Req, me: &str, uuid: &str) -> Reply {
     let mut account = shared.account();
     let vault = match managed_vault(&account, me, uuid) {
         Ok(v) => v,
@@ -609,7 +558,7 @@ fn grant(shared: &Shared, req: &Req, me: &str, uuid: &str) -> Reply {
     Reply::plain(json!({"success": 1}))
 }
 
-fn revoke(shared: &Shared, me: &str, uuid: &str, kind: &str, id: &str) -> Reply {
+pub(super) fn revoke(shared: &Shared, me: &str, uuid: &str, kind: &str, id: &str) -> Reply {
     let mut account = shared.account();
     if let Err(r) = managed_vault(&account, me, uuid) {
         return r;
@@ -627,7 +576,7 @@ fn revoke(shared: &Shared, me: &str, uuid: &str, kind: &str, id: &str) -> Reply 
     Reply::plain(json!({"success": 1}))
 }
 
-fn change_acl(
+pub(super) fn change_acl(
     shared: &Shared,
     me: &str,
     uuid: &str,
@@ -663,7 +612,7 @@ fn change_acl(
     }
 }
 
-fn invite(shared: &Shared, req: &Req, me: &str) -> Reply {
+pub(super) fn invite(shared: &Shared, req: &Req, me: &str) -> Reply {
     let mut account = shared.account();
     if account.plan != Plan::Business {
         return Reply::reason(403, "account_policy");
@@ -737,7 +686,7 @@ fn invite(shared: &Shared, req: &Req, me: &str) -> Reply {
     Reply::sealed(Value::Array(answer))
 }
 
-fn invites(shared: &Shared, me: &str) -> Reply {
+pub(super) fn invites(shared: &Shared, me: &str) -> Reply {
     let account = shared.account();
     if !account.may(me, perm::ADD_PERSON) {
         return Reply::not_permitted();
@@ -752,7 +701,7 @@ fn invites(shared: &Shared, me: &str) -> Reply {
 }
 
 /// The vaults chosen at invitation time, by the uuid of the person who accepted.
-fn invite_vaults(shared: &Shared, me: &str) -> Reply {
+pub(super) fn invite_vaults(shared: &Shared, me: &str) -> Reply {
     let account = shared.account();
     if !account.may(me, perm::ADD_PERSON) {
         return Reply::not_permitted();
@@ -779,7 +728,7 @@ fn invite_vaults(shared: &Shared, me: &str) -> Reply {
     Reply::sealed(json!({ "vaultsByUserUuid": by_user }))
 }
 
-fn revoke_invites(shared: &Shared, me: &str, uuids: &str) -> Reply {
+pub(super) fn revoke_invites(shared: &Shared, me: &str, uuids: &str) -> Reply {
     let mut account = shared.account();
     if !account.may(me, perm::ADD_PERSON) {
         return Reply::not_permitted();
@@ -803,7 +752,7 @@ fn revoke_invites(shared: &Shared, me: &str, uuids: &str) -> Reply {
     Reply::success()
 }
 
-fn confirm(shared: &Shared, req: &Req, me: &str) -> Reply {
+pub(super) fn confirm(shared: &Shared, req: &Req, me: &str) -> Reply {
     let mut account = shared.account();
     if !account.may(me, perm::ADD_PERSON) {
         return Reply::not_permitted();
@@ -939,7 +888,7 @@ fn confirm(shared: &Shared, req: &Req, me: &str) -> Reply {
     Reply::success()
 }
 
-fn lifecycle(shared: &Shared, me: &str, action: &str, uuids: &str) -> Reply {
+pub(super) fn lifecycle(shared: &Shared, me: &str, action: &str, uuids: &str) -> Reply {
     let mut account = shared.account();
     let needed = if action == "delete" {
         perm::DELETE_PERSON
@@ -982,7 +931,7 @@ fn lifecycle(shared: &Shared, me: &str, action: &str, uuids: &str) -> Reply {
     Reply::success()
 }
 
-fn report(shared: &Shared, me: &str, uuid: &str) -> Reply {
+pub(super) fn report(shared: &Shared, me: &str, uuid: &str) -> Reply {
     let account = shared.account();
     if uuid != me && !account.may(me, perm::VIEW_PEOPLE) {
         return Reply::not_permitted();
