@@ -164,36 +164,57 @@ pub(super) fn users(shared: &Shared, req: &Req, me: &str) -> Reply {
     Reply::sealed(json!({"totalCount": matched.len(), "users": list}))
 }
 
-pub(super) fn user(shared: &Shared, req: &Req, me: &str, uuid: &str) -> Reply {
+/// The one shape of a "get one" answer: resolve the id, check that `me` may see what it names,
+/// and render it with the requested `attrs`. An unknown id and one `me` may not see get the same
+/// answer, 404 / 117, so that a hidden record's id is not confirmed.
+fn get_one<T>(
+    shared: &Shared,
+    req: &Req,
+    resolve: impl FnOnce(&Account) -> Option<&T>,
+    visible: impl FnOnce(&Account, &T) -> bool,
+    render: impl FnOnce(&Account, &T, &[&str]) -> Value,
+) -> Reply {
     let account = shared.account();
-    let Some(user) = account.users.get(uuid).filter(|u| u.state != 'D') else {
-        return Reply::not_found();
-    };
-    if uuid != me && !account.may(me, perm::VIEW_PEOPLE) {
-        return Reply::not_found();
+    match resolve(&account).filter(|found| visible(&account, found)) {
+        Some(found) => {
+            let attrs = req.list("attrs");
+            let attrs: Vec<&str> = attrs.iter().map(String::as_str).collect();
+            Reply::sealed(render(&account, found, &attrs))
+        }
+        None => Reply::not_found(),
     }
-    let attrs = req.list("attrs");
-    let mut v = views::person(&account, user);
-    if attrs.iter().any(|a| a == "groups") {
-        v["memberships"] = account
-            .groups_of(uuid)
-            .iter()
-            .map(|g| views::membership(g, uuid, false))
-            .collect();
-    }
-    if attrs.iter().any(|a| a == "vault-access") {
-        v["vaultAccess"] = account
-            .vaults
-            .values()
-            .filter_map(|vault| {
-                vault
-                    .users
-                    .get(uuid)
-                    .map(|a| views::access(vault, "user", uuid, a))
-            })
-            .collect();
-    }
-    Reply::sealed(v)
+}
+
+pub(super) fn user(shared: &Shared, req: &Req, me: &str, uuid: &str) -> Reply {
+    get_one(
+        shared,
+        req,
+        |account| account.users.get(uuid).filter(|u| u.state != 'D'),
+        |account, user| user.uuid == me || account.may(me, perm::VIEW_PEOPLE),
+        |account, user, attrs| {
+            let mut v = views::person(account, user);
+            if attrs.contains(&"groups") {
+                v["memberships"] = account
+                    .groups_of(&user.uuid)
+                    .iter()
+                    .map(|g| views::membership(g, &user.uuid, false))
+                    .collect();
+            }
+            if attrs.contains(&"vault-access") {
+                v["vaultAccess"] = account
+                    .vaults
+                    .values()
+                    .filter_map(|vault| {
+                        vault
+                            .users
+                            .get(&user.uuid)
+                            .map(|a| views::access(vault, "user", &user.uuid, a))
+                    })
+                    .collect();
+            }
+            v
+        },
+    )
 }
 
 pub(super) fn user_pubkeys(shared: &Shared, req: &Req) -> Reply {
@@ -225,17 +246,13 @@ pub(super) fn group_pubkeys(shared: &Shared, req: &Req, me: &str) -> Reply {
 }
 
 pub(super) fn group(shared: &Shared, req: &Req, me: &str, uuid: &str) -> Reply {
-    let account = shared.account();
-    let Some(g) = account
-        .groups
-        .get(uuid)
-        .filter(|g| account.sees_group(g, me))
-    else {
-        return Reply::not_found();
-    };
-    let attrs = req.list("attrs");
-    let attrs: Vec<&str> = attrs.iter().map(String::as_str).collect();
-    Reply::sealed(views::group(&account, g, me, &attrs))
+    get_one(
+        shared,
+        req,
+        |account| account.groups.get(uuid),
+        |account, g| account.sees_group(g, me),
+        |account, g, attrs| views::group(account, g, me, attrs),
+    )
 }
 
 pub(super) fn group_users(shared: &Shared, me: &str, uuid: &str) -> Reply {
@@ -430,16 +447,13 @@ pub(super) fn vaults(shared: &Shared, me: &str) -> Reply {
 }
 
 pub(super) fn vault(shared: &Shared, req: &Req, me: &str, uuid: &str) -> Reply {
-    let account = shared.account();
-    let Some(v) = account
-        .vaults
-        .get(uuid)
-        .filter(|v| account.sees_vault(v, me))
-    else {
-        return Reply::not_found();
-    };
-    let with_accessors = req.list("attrs").iter().any(|a| a == "accessors");
-    Reply::sealed(views::vault(&account, v, me, with_accessors, false))
+    get_one(
+        shared,
+        req,
+        |account| account.vaults.get(uuid),
+        |account, v| account.sees_vault(v, me),
+        |account, v, attrs| views::vault(account, v, me, attrs.contains(&"accessors"), false),
+    )
 }
 
 /// The vault, if `me` sees it and holds Manage on it (PROTOCOL.md decision 8).

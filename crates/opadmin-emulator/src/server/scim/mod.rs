@@ -386,16 +386,28 @@ fn user_reply(shared: &Shared, id: &str, status: u16) -> Reply {
     }
 }
 
-fn get_user(shared: &Shared, req: &Req, id: &str) -> Result<Reply, Reply> {
+/// The one shape of a SCIM "get one": resolve the id among the resources SCIM manages (or answer
+/// its 404), render the resource, and project the requested `attributes` / `excludedAttributes`.
+fn get_one<T>(
+    shared: &Shared,
+    req: &Req,
+    id: &str,
+    resolve: impl for<'a> FnOnce(&'a Account, &str) -> Result<&'a T, Reply>,
+    render: impl FnOnce(&Account, &Extra, &T) -> Value,
+) -> Result<Reply, Reply> {
     let account = shared.account();
     let extra = shared.scim.extra();
-    let u = scim_user(&account, id)?;
+    let found = resolve(&account, id)?;
     let (attributes, excluded) = projection(req);
     Ok(ok(views::project(
-        views::user(&account, &extra, u),
+        render(&account, &extra, found),
         &attributes,
         &excluded,
     )))
+}
+
+fn get_user(shared: &Shared, req: &Req, id: &str) -> Result<Reply, Reply> {
+    get_one(shared, req, id, scim_user, views::user)
 }
 
 /// The attributes a request may change on a user.
@@ -710,15 +722,7 @@ fn group_reply(shared: &Shared, id: &str) -> Reply {
 }
 
 fn get_group(shared: &Shared, req: &Req, id: &str) -> Result<Reply, Reply> {
-    let account = shared.account();
-    let extra = shared.scim.extra();
-    let g = scim_group(&account, id)?;
-    let (attributes, excluded) = projection(req);
-    Ok(ok(views::project(
-        views::group(&account, &extra, g),
-        &attributes,
-        &excluded,
-    )))
+    get_one(shared, req, id, scim_group, views::group)
 }
 
 /// What a request changes on a group.
