@@ -49,7 +49,7 @@ pub use builder::{
     AccountBuilder, BuildError, DEFAULT_OWNER_EMAIL, GroupSpec, PersonSpec, Role, VaultSpec,
 };
 pub use config::{EmulatorConfig, Faults, SrpFlavours};
-pub use model::{Credentials, Plan, acl, perm};
+pub use model::{Acl, Credentials, MemberRole, PersonState, Plan, acl, perm};
 pub use server::scim::ScimToken;
 pub use service_account::{
     SERVICE_ACCOUNT_EMAIL_DOMAIN, SERVICE_ACCOUNT_ITERATIONS, ServiceAccountCredentials,
@@ -326,9 +326,12 @@ impl RunningEmulator {
             .map(|u| u.uuid.clone())
     }
 
-    /// A person's state letter by email or uuid (`A`, `S`, `P`, `D`, ...).
-    pub fn user_state(&self, user: &str) -> Option<char> {
-        self.shared.account().find_user(user).map(|u| u.state)
+    /// A person's state by email or uuid.
+    pub fn user_state(&self, user: &str) -> Option<PersonState> {
+        self.shared
+            .account()
+            .find_user(user)
+            .and_then(|u| PersonState::from_letter(u.state))
     }
 
     /// A group's uuid by name.
@@ -341,8 +344,8 @@ impl RunningEmulator {
             .map(|g| g.uuid.clone())
     }
 
-    /// A group's members (uuid, role letter).
-    pub fn group_members(&self, group: &str) -> Vec<(String, char)> {
+    /// A group's members (uuid, role), by group uuid.
+    pub fn group_members(&self, group: &str) -> Vec<(String, MemberRole)> {
         self.shared
             .account()
             .groups
@@ -362,7 +365,7 @@ impl RunningEmulator {
     }
 
     /// The acl of a direct access record (a user's or a group's) on a vault.
-    pub fn vault_access(&self, vault: &str, accessor: &str) -> Option<u32> {
+    pub fn vault_access(&self, vault: &str, accessor: &str) -> Option<Acl> {
         let account = self.shared.account();
         let v = account.vaults.get(vault)?;
         v.users
@@ -460,10 +463,10 @@ pub fn demo_account() -> AccountBuilder {
             PersonSpec::new("carol@acme.example", "Carol Chen")
                 .last_auth_at("2026-11-27T12:00:00Z"),
         )
-        .person(PersonSpec::new("dave@acme.example", "Dave Diaz").state('P'))
+        .person(PersonSpec::new("dave@acme.example", "Dave Diaz").state(PersonState::Pending))
         .person(
             PersonSpec::new("erin@acme.example", "Erin Evans")
-                .state('S')
+                .state(PersonState::Suspended)
                 .last_auth_at("2026-03-01T10:00:00Z"),
         )
         .person(PersonSpec::new("gina@acme.example", "Gina Guest").role(Role::Guest))

@@ -38,7 +38,7 @@
 use opadmin_crypto::encoding::{b64url_encode, hex_encode};
 use serde_json::json;
 
-use crate::model::{ServiceAccount, SignIn, User};
+use crate::model::{Acl, ServiceAccount, SignIn, User};
 
 /// PBKDF2 iterations in every service-account token and its `auth/start` answer.
 pub const SERVICE_ACCOUNT_ITERATIONS: u32 = 100_000;
@@ -50,7 +50,7 @@ pub const SERVICE_ACCOUNT_EMAIL_DOMAIN: &str = "1passwordserviceaccounts.com";
 #[derive(Debug, Clone)]
 pub struct ServiceAccountSpec {
     pub(crate) name: String,
-    pub(crate) vaults: Vec<(String, u32)>,
+    pub(crate) vaults: Vec<(String, Acl)>,
     pub(crate) groups: Vec<String>,
     pub(crate) permissions: u64,
 }
@@ -69,7 +69,7 @@ impl ServiceAccountSpec {
 
     /// Grants it direct access to a vault (by name) with these acl bits; include
     /// [`acl::MANAGE`](crate::acl::MANAGE) to let it grant and revoke access to that vault.
-    pub fn vault(mut self, name: impl Into<String>, acl: u32) -> Self {
+    pub fn vault(mut self, name: impl Into<String>, acl: Acl) -> Self {
         self.vaults.push((name.into(), acl));
         self
     }

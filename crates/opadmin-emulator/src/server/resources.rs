@@ -9,7 +9,9 @@ use serde_json::{Value, json};
 use super::mutate::{self, Lifecycle};
 use super::{Reply, Req, Shared, code};
 use crate::builder::opens_to;
-use crate::model::{Access, Account, Invitation, Plan, Vault, acl, now_rfc3339, perm};
+use crate::model::{
+    Access, Account, Acl, Invitation, MemberRole, Plan, Vault, acl, now_rfc3339, perm,
+};
 use crate::views;
 
 /// People `me` may list. Service accounts are left out of people listings (decision in
@@ -145,7 +147,7 @@ pub(super) fn users(shared: &Shared, req: &Req, me: &str) -> Reply {
                 .is_none_or(|s| u.email.contains(s) || u.name.to_lowercase().contains(s))
         })
         .filter(|u| group.is_none_or(|g| g.members.contains_key(&u.uuid)))
-        .filter(|u| vault.is_none_or(|v| account.effective_acl(v, &u.uuid) != 0))
+        .filter(|u| vault.is_none_or(|v| !account.effective_acl(v, &u.uuid).is_empty()))
         .collect();
     let limit = req
         .query
@@ -305,10 +307,11 @@ fn wraps_group_keyset(
 /// Who may change a group's members: holders of Manage Groups, and the group's managers.
 fn may_manage_group(account: &Account, me: &str, group: &str) -> bool {
     account.may(me, perm::MANAGE_GROUPS)
-        || account
-            .groups
-            .get(group)
-            .is_some_and(|g| g.members.get(me).is_some_and(|m| m.role == 'A'))
+        || account.groups.get(group).is_some_and(|g| {
+            g.members
+                .get(me)
+                .is_some_and(|m| m.role == MemberRole::Manager)
+        })
 }
 
 fn check_removal(account: &Account, me: &str, group: &str, user: &str) -> Result<(), Reply> {
@@ -364,8 +367,8 @@ pub(super) fn membership(shared: &Shared, req: &Req, me: &str, uuid: &str) -> Re
             return Reply::bad_request();
         };
         let role = match add.get("role").and_then(Value::as_str).unwrap_or("R") {
-            "A" => 'A',
-            "R" => 'R',
+            "A" => MemberRole::Manager,
+            "R" => MemberRole::Member,
             _ => return Reply::bad_request(),
         };
         let Ok(keyset) = serde_json::from_value::<KeysetCiphertext>(keyset.clone()) else {
@@ -414,8 +417,8 @@ pub(super) fn remove_member(shared: &Shared, me: &str, group: &str, user: &str) 
 
 pub(super) fn set_role(shared: &Shared, me: &str, group: &str, user: &str, role: &str) -> Reply {
     let role = match role {
-        "A" => 'A',
-        "R" => 'R',
+        "A" => MemberRole::Manager,
+        "R" => MemberRole::Member,
         _ => return Reply::bad_request(),
     };
     let mut account = shared.account();
@@ -459,7 +462,7 @@ pub(super) fn vault(shared: &Shared, req: &Req, me: &str, uuid: &str) -> Reply {
 /// The vault, if `me` sees it and holds Manage on it (PROTOCOL.md decision 8).
 fn managed_vault<'a>(account: &'a Account, me: &str, uuid: &str) -> Result<&'a Vault, Reply> {
     let vault = account.vaults.get(uuid).ok_or_else(Reply::not_found)?;
-    if account.effective_acl(vault, me) & acl::MANAGE == 0 {
+    if !account.effective_acl(vault, me).contains(acl::MANAGE) {
         return Err(Reply::not_permitted());
     }
     Ok(vault)
@@ -483,8 +486,8 @@ fn checked_access(
         .get("acl")
         .and_then(Value::as_u64)
         .ok_or_else(Reply::bad_request)?;
-    let acl_bits = u32::try_from(acl_bits).map_err(|_| Reply::bad_request())?;
-    if acl_bits & (acl::RWE | acl::MANAGE | acl::RECOVER) == 0 {
+    let acl_bits = Acl::from_bits(u32::try_from(acl_bits).map_err(|_| Reply::bad_request())?);
+    if !acl_bits.intersects(acl::RWE | acl::MANAGE | acl::RECOVER) {
         return Err(Reply::invalid(
             "An access record must grant read, write, export, Manage or Recover.",
         ));
@@ -598,10 +601,10 @@ pub(super) fn change_acl(
     id: &str,
     acl_text: &str,
 ) -> Reply {
-    let Ok(new_acl) = acl_text.parse::<u32>() else {
+    let Ok(new_acl) = acl_text.parse::<u32>().map(Acl::from_bits) else {
         return Reply::bad_request();
     };
-    if new_acl & (acl::RWE | acl::MANAGE | acl::RECOVER) == 0 {
+    if !new_acl.intersects(acl::RWE | acl::MANAGE | acl::RECOVER) {
         return Reply::invalid(
             "An access record must grant read, write, export, Manage or Recover.",
         );
@@ -678,7 +681,7 @@ pub(super) fn invite(shared: &Shared, req: &Req, me: &str) -> Reply {
             if managed_vault(&account, me, uuid).is_err() {
                 return Reply::not_permitted();
             }
-            vaults.push((uuid.to_owned(), a as u32));
+            vaults.push((uuid.to_owned(), Acl::from_bits(a as u32)));
         }
         new.push(mutate::new_invitation(
             &shared.entropy,
@@ -806,7 +809,7 @@ pub(super) fn confirm(shared: &Shared, req: &Req, me: &str) -> Reply {
     // Validate: every person awaits confirmation; every membership is a real wrap of the group
     // keyset to that person; every member (type R) gets Team Members (or, on older accounts, the
     // Everyone vault).
-    let mut new_members: Vec<(String, String, char, KeysetCiphertext)> = Vec::new();
+    let mut new_members: Vec<(String, String, MemberRole, KeysetCiphertext)> = Vec::new();
     for m in &memberships {
         let (Some(group), Some(member), Some(keyset)) = (
             m.get("groupUuid").and_then(Value::as_str),
@@ -830,9 +833,9 @@ pub(super) fn confirm(shared: &Shared, req: &Req, me: &str) -> Reply {
             );
         }
         let role = if m.get("role").and_then(Value::as_str) == Some("A") {
-            'A'
+            MemberRole::Manager
         } else {
-            'R'
+            MemberRole::Member
         };
         new_members.push((group.to_owned(), member.to_owned(), role, keyset));
     }
@@ -845,7 +848,7 @@ pub(super) fn confirm(shared: &Shared, req: &Req, me: &str) -> Reply {
         else {
             return Reply::not_found();
         };
-        if vault.vault_type != 'E' && account.effective_acl(vault, me) & acl::MANAGE == 0 {
+        if vault.vault_type != 'E' && !account.effective_acl(vault, me).contains(acl::MANAGE) {
             return Reply::not_permitted();
         }
         match checked_access(&account, vault, record) {

@@ -38,7 +38,7 @@ use serde_json::{Value, json};
 
 use super::mutate::{self, Lifecycle};
 use super::{Reply, Req, Shared};
-use crate::model::{Account, Group, Plan, User, now_rfc3339};
+use crate::model::{Account, Group, MemberRole, Plan, User, now_rfc3339};
 use crate::rng::Entropy;
 
 /// `filter.maxResults` of the recorded ServiceProviderConfig: the largest page served.
@@ -912,7 +912,7 @@ fn apply_group_change(shared: &Shared, id: &str, change: GroupChange) -> Result<
     let removals: Vec<String> = current.difference(&target).cloned().collect();
     let group = account.groups.get_mut(id).expect("checked above");
     for (m, keyset) in additions {
-        mutate::add_member(group, m, 'R', keyset, &now);
+        mutate::add_member(group, m, MemberRole::Member, keyset, &now);
     }
     for m in &removals {
         mutate::remove_member(group, m, &now);
@@ -970,7 +970,7 @@ pub(crate) fn accept_provisioned(
             && let Some(g) = account.groups.get_mut(group)
             && let Ok(keyset) = g.keyset.encrypt_for_member(&public, 1)
         {
-            mutate::add_member(g, user.to_owned(), 'R', keyset, &now);
+            mutate::add_member(g, user.to_owned(), MemberRole::Member, keyset, &now);
         }
     }
     Some(user.to_owned())
