@@ -74,6 +74,10 @@ pub enum EmulatorError {
     /// A test hook was asked about something the account does not hold.
     #[error("{0}")]
     NotFound(String),
+    /// The emulator failed inside: the account builder's thread panicked, or making keys for a
+    /// new person failed.
+    #[error("emulator internal failure: {0}")]
+    Internal(String),
 }
 
 /// Starts emulators.
@@ -89,7 +93,7 @@ impl Emulator {
         let seed_entropy = account_seed(&account);
         let (account, credentials) = tokio::task::spawn_blocking(move || account.build())
             .await
-            .map_err(|e| EmulatorError::NotFound(format!("account builder panicked: {e}")))??;
+            .map_err(builder_failed)??;
         let port = config.port;
         let listener = TcpListener::bind(("127.0.0.1", port))
             .await
@@ -133,6 +137,11 @@ impl Emulator {
             task: Some(task),
         })
     }
+}
+
+/// The error for an account builder thread that did not finish (it panicked, or was cancelled).
+fn builder_failed(e: tokio::task::JoinError) -> EmulatorError {
+    EmulatorError::Internal(format!("account builder failed: {e}"))
 }
 
 /// Mixed into the seed for the SCIM token's own stream, so that drawing it leaves the server's
@@ -313,7 +322,7 @@ impl RunningEmulator {
             'P',
             invite_type,
         )
-        .map_err(|e| EmulatorError::NotFound(format!("keyset: {e}")))?;
+        .map_err(|e| EmulatorError::Internal(format!("keyset: {e}")))?;
         account.invitations[idx].user = Some(uuid.clone());
         Ok(uuid)
     }
@@ -489,4 +498,17 @@ pub fn demo_account() -> AccountBuilder {
                 .exclude_administrators(),
         )
         .service_account(service_account)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_panicked_builder_thread_is_an_internal_error() {
+        let joined = tokio::task::spawn_blocking(|| -> u8 { panic!("builder bug") }).await;
+        let error = builder_failed(joined.expect_err("the thread panicked"));
+        assert!(matches!(error, EmulatorError::Internal(_)), "{error:?}");
+        assert!(error.to_string().starts_with("emulator internal failure:"));
+    }
 }
