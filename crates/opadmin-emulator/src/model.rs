@@ -516,3 +516,39 @@ pub(crate) fn now_rfc3339() -> String {
     now.format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn state_and_role_letters_round_trip_and_are_distinct() {
+        let letters: BTreeSet<char> = PersonState::ALL.iter().map(|s| s.letter()).collect();
+        assert_eq!(letters.len(), PersonState::ALL.len());
+        for state in PersonState::ALL {
+            assert_eq!(PersonState::from_letter(state.letter()), Some(state));
+        }
+        assert_eq!(PersonState::from_letter('x'), None);
+        for role in [MemberRole::Manager, MemberRole::Member] {
+            assert_eq!(MemberRole::from_letter(role.letter()), Some(role));
+        }
+        assert_eq!(MemberRole::from_letter('P'), None);
+    }
+
+    #[test]
+    fn acl_bit_operations() {
+        let granted = acl::RWE | acl::MANAGE;
+        assert_eq!(granted.bits(), 15_730_674);
+        assert!(granted.contains(acl::MANAGE) && granted.contains(acl::RWE));
+        assert!(!granted.contains(acl::RECOVER));
+        assert!(!granted.contains(acl::ALL));
+        assert!(granted.intersects(acl::MANAGE | acl::RECOVER));
+        assert!(!acl::RWE.intersects(acl::MANAGE | acl::RECOVER));
+        assert_eq!(granted & acl::MANAGE, acl::MANAGE);
+        assert!((acl::RWE & acl::MANAGE).is_empty());
+        let mut grown = Acl::NONE;
+        grown |= acl::RECOVER;
+        assert_eq!(u32::from(grown), 1);
+        assert_eq!(serde_json::to_value(granted).unwrap(), 15_730_674);
+    }
+}
