@@ -7,7 +7,8 @@ use opadmin_api::types::{GroupRole, UserId, UserState, UserType, VaultPermission
 use opadmin_api::users::UserFilter;
 use opadmin_crypto::srp::SrpVersion;
 use opadmin_emulator::{
-    AccountBuilder, Emulator, EmulatorConfig, PersonSpec, Role, RunningEmulator, demo_account,
+    AccountBuilder, Emulator, EmulatorConfig, PersonSpec, PersonState, Role, RunningEmulator,
+    demo_account,
 };
 
 async fn emulator(account: AccountBuilder) -> RunningEmulator {
@@ -185,12 +186,12 @@ async fn every_resource_call_succeeds() {
 
     let bob = UserId::new(emu.user_uuid("bob@acme.example").unwrap());
     c.suspend_people(std::slice::from_ref(&bob)).await.unwrap();
-    assert_eq!(emu.user_state(bob.as_str()), Some('S'));
+    assert_eq!(emu.user_state(bob.as_str()), Some(PersonState::Suspended));
     c.reactivate_people(std::slice::from_ref(&bob))
         .await
         .unwrap();
     c.delete_people(std::slice::from_ref(&bob)).await.unwrap();
-    assert_eq!(emu.user_state(bob.as_str()), Some('D'));
+    assert_eq!(emu.user_state(bob.as_str()), Some(PersonState::Deleted));
     c.touch().await.unwrap();
     c.sign_out().await.unwrap();
 }

@@ -18,8 +18,8 @@ use opadmin_crypto::secret_key::{ALPHABET, SecretKey};
 use opadmin_crypto::srp;
 
 use crate::model::{
-    Access, Account, Credentials, Group, Invitation, Member, Plan, ServiceAccount, SignIn, User,
-    Vault, acl, now_rfc3339, perm,
+    Access, Account, Acl, Credentials, Group, Invitation, Member, MemberRole, PersonState, Plan,
+    ServiceAccount, SignIn, User, Vault, acl, now_rfc3339, perm,
 };
 use crate::rng::Entropy;
 use crate::service_account::{
@@ -46,7 +46,7 @@ pub struct PersonSpec {
     name: String,
     role: Role,
     password: Option<String>,
-    state: char,
+    state: PersonState,
     totp: bool,
     last_auth_at: Option<String>,
 }
@@ -59,7 +59,7 @@ impl PersonSpec {
             name: name.into(),
             role: Role::Member,
             password: None,
-            state: 'A',
+            state: PersonState::Active,
             totp: false,
             last_auth_at: None,
         }
@@ -77,8 +77,9 @@ impl PersonSpec {
         self
     }
 
-    /// Sets the state letter (`A` active, `S` suspended, `P` awaiting confirmation, ...).
-    pub fn state(mut self, state: char) -> Self {
+    /// Sets the state (for example [`PersonState::Suspended`], or [`PersonState::Pending`] for
+    /// someone awaiting confirmation).
+    pub fn state(mut self, state: PersonState) -> Self {
         self.state = state;
         self
     }
@@ -101,7 +102,7 @@ impl PersonSpec {
 pub struct GroupSpec {
     name: String,
     desc: String,
-    members: Vec<(String, char)>,
+    members: Vec<(String, MemberRole)>,
     permissions: u64,
 }
 
@@ -116,15 +117,15 @@ impl GroupSpec {
         }
     }
 
-    /// Adds a member (role `R`).
+    /// Adds a member ([`MemberRole::Member`]).
     pub fn member(mut self, email: impl Into<String>) -> Self {
-        self.members.push((email.into(), 'R'));
+        self.members.push((email.into(), MemberRole::Member));
         self
     }
 
-    /// Adds a group manager (role `A`).
+    /// Adds a group manager ([`MemberRole::Manager`]).
     pub fn manager(mut self, email: impl Into<String>) -> Self {
-        self.members.push((email.into(), 'A'));
+        self.members.push((email.into(), MemberRole::Manager));
         self
     }
 
@@ -142,8 +143,8 @@ pub struct VaultSpec {
     desc: String,
     creator: Option<String>,
     exclude_admins: bool,
-    users: Vec<(String, u32)>,
-    groups: Vec<(String, u32)>,
+    users: Vec<(String, Acl)>,
+    groups: Vec<(String, Acl)>,
 }
 
 impl VaultSpec {
@@ -178,13 +179,13 @@ impl VaultSpec {
     }
 
     /// Grants a person access with this acl.
-    pub fn user(mut self, email: impl Into<String>, acl: u32) -> Self {
+    pub fn user(mut self, email: impl Into<String>, acl: Acl) -> Self {
         self.users.push((email.into(), acl));
         self
     }
 
     /// Grants a group access with this acl.
-    pub fn group(mut self, name: impl Into<String>, acl: u32) -> Self {
+    pub fn group(mut self, name: impl Into<String>, acl: Acl) -> Self {
         self.groups.push((name.into(), acl));
         self
     }
@@ -458,7 +459,7 @@ impl Maker {
             uuid,
             email: spec.email.trim().to_lowercase(),
             name: spec.name.clone(),
-            state: spec.state,
+            state: spec.state.letter(),
             user_type: if spec.role == Role::Guest { 'G' } else { 'R' },
             created_at: self.now.clone(),
             updated_at: self.now.clone(),
@@ -639,7 +640,7 @@ impl Maker {
         }
         for (uuid, role, state) in &roles {
             // People awaiting confirmation are not yet in Team Members (confirmation adds them).
-            let confirmed = *state != 'P';
+            let confirmed = *state != PersonState::Pending;
             let mut in_groups: Vec<&String> = Vec::new();
             match role {
                 Role::Owner => in_groups.extend([&owners_id, &admins_id, &recovery_id]),
@@ -651,9 +652,9 @@ impl Maker {
             }
             for g in in_groups {
                 let role = if matches!(role, Role::Owner | Role::Administrator) {
-                    'A'
+                    MemberRole::Manager
                 } else {
-                    'R'
+                    MemberRole::Member
                 };
                 add_member(&mut account, g, uuid, role, &self.now)?;
             }
@@ -694,7 +695,7 @@ impl Maker {
             }
             if i >= first_synthetic {
                 for user in &synthetic_members[i - first_synthetic] {
-                    add_member(&mut account, &uuid, user, 'R', &self.now)?;
+                    add_member(&mut account, &uuid, user, MemberRole::Member, &self.now)?;
                 }
             }
         }
@@ -769,7 +770,7 @@ impl Maker {
                     .clone(),
                 None => owner_uuid.clone(),
             };
-            let mut grants: Vec<(bool, String, u32)> =
+            let mut grants: Vec<(bool, String, Acl)> =
                 vec![(false, creator, acl::RWE | acl::MANAGE)];
             grants.push((true, owners_id.clone(), acl::MANAGE));
             if !spec.exclude_admins {
@@ -823,7 +824,7 @@ impl Maker {
         name: &str,
         desc: &str,
         vault_type: char,
-        grants: &[(bool, String, u32)],
+        grants: &[(bool, String, Acl)],
     ) -> Result<Vault, BuildError> {
         let uuid = self.entropy.uuid(UuidCase::Lower);
         let key = self
@@ -854,11 +855,11 @@ impl Maker {
             };
             let enc_vault_key = public.wrap_key(&vault.key)?;
             let entry = map.entry(id.clone()).or_insert(Access {
-                acl: 0,
+                acl: Acl::NONE,
                 encrypted_by: public.kid().to_owned(),
                 enc_vault_key,
             });
-            entry.acl |= a;
+            entry.acl |= *a;
         }
         Ok(vault)
     }
@@ -869,7 +870,7 @@ pub(crate) fn add_member(
     account: &mut Account,
     group: &str,
     user: &str,
-    role: char,
+    role: MemberRole,
     now: &str,
 ) -> Result<(), BuildError> {
     let public = account

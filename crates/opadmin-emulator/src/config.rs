@@ -31,9 +31,10 @@ pub struct Faults {
     /// A session expires after this many signed requests (forced expiry mid-sequence).
     pub expire_session_after_requests: Option<u64>,
     /// Test aid, a deliberately broken response shape: `POST /api/v3/auth/start` answers
-    /// without the `newEmail` key. The official 1Password SDK fails to parse such an answer
-    /// (PROTOCOL.md "Observed"), so an interoperability test can show that it needs the key.
-    /// The binary's `--break omit-new-email` sets it.
+    /// without the `newEmail` key. The official 1Password SDK (0.5.0) still signs in without
+    /// it, so this fault alone does not make that SDK fail (see `omit_keysets_version` for the
+    /// one that does); it remains for clients that do require the key. The binary's
+    /// `--break omit-new-email` sets it.
     pub omit_auth_start_new_email: bool,
     /// Test aid: `GET /api/v2/account/keysets` answers without its `version` key, which
     /// PROTOCOL.md "Observed" lists as required by the official 1Password SDK. (Dropping

@@ -49,7 +49,7 @@ pub use builder::{
     AccountBuilder, BuildError, DEFAULT_OWNER_EMAIL, GroupSpec, PersonSpec, Role, VaultSpec,
 };
 pub use config::{EmulatorConfig, Faults, SrpFlavours};
-pub use model::{Credentials, Plan, acl, perm};
+pub use model::{Acl, Credentials, MemberRole, PersonState, Plan, acl, perm};
 pub use server::scim::ScimToken;
 pub use service_account::{
     SERVICE_ACCOUNT_EMAIL_DOMAIN, SERVICE_ACCOUNT_ITERATIONS, ServiceAccountCredentials,
@@ -74,6 +74,10 @@ pub enum EmulatorError {
     /// A test hook was asked about something the account does not hold.
     #[error("{0}")]
     NotFound(String),
+    /// The emulator failed inside: the account builder's thread panicked, or making keys for a
+    /// new person failed.
+    #[error("emulator internal failure: {0}")]
+    Internal(String),
 }
 
 /// Starts emulators.
@@ -89,7 +93,7 @@ impl Emulator {
         let seed_entropy = account_seed(&account);
         let (account, credentials) = tokio::task::spawn_blocking(move || account.build())
             .await
-            .map_err(|e| EmulatorError::NotFound(format!("account builder panicked: {e}")))??;
+            .map_err(builder_failed)??;
         let port = config.port;
         let listener = TcpListener::bind(("127.0.0.1", port))
             .await
@@ -133,6 +137,11 @@ impl Emulator {
             task: Some(task),
         })
     }
+}
+
+/// The error for an account builder thread that did not finish (it panicked, or was cancelled).
+fn builder_failed(e: tokio::task::JoinError) -> EmulatorError {
+    EmulatorError::Internal(format!("account builder failed: {e}"))
 }
 
 /// Mixed into the seed for the SCIM token's own stream, so that drawing it leaves the server's
@@ -313,7 +322,7 @@ impl RunningEmulator {
             'P',
             invite_type,
         )
-        .map_err(|e| EmulatorError::NotFound(format!("keyset: {e}")))?;
+        .map_err(|e| EmulatorError::Internal(format!("keyset: {e}")))?;
         account.invitations[idx].user = Some(uuid.clone());
         Ok(uuid)
     }
@@ -326,9 +335,12 @@ impl RunningEmulator {
             .map(|u| u.uuid.clone())
     }
 
-    /// A person's state letter by email or uuid (`A`, `S`, `P`, `D`, ...).
-    pub fn user_state(&self, user: &str) -> Option<char> {
-        self.shared.account().find_user(user).map(|u| u.state)
+    /// A person's state by email or uuid.
+    pub fn user_state(&self, user: &str) -> Option<PersonState> {
+        self.shared
+            .account()
+            .find_user(user)
+            .and_then(|u| PersonState::from_letter(u.state))
     }
 
     /// A group's uuid by name.
@@ -341,8 +353,8 @@ impl RunningEmulator {
             .map(|g| g.uuid.clone())
     }
 
-    /// A group's members (uuid, role letter).
-    pub fn group_members(&self, group: &str) -> Vec<(String, char)> {
+    /// A group's members (uuid, role), by group uuid.
+    pub fn group_members(&self, group: &str) -> Vec<(String, MemberRole)> {
         self.shared
             .account()
             .groups
@@ -362,7 +374,7 @@ impl RunningEmulator {
     }
 
     /// The acl of a direct access record (a user's or a group's) on a vault.
-    pub fn vault_access(&self, vault: &str, accessor: &str) -> Option<u32> {
+    pub fn vault_access(&self, vault: &str, accessor: &str) -> Option<Acl> {
         let account = self.shared.account();
         let v = account.vaults.get(vault)?;
         v.users
@@ -460,10 +472,10 @@ pub fn demo_account() -> AccountBuilder {
             PersonSpec::new("carol@acme.example", "Carol Chen")
                 .last_auth_at("2026-11-27T12:00:00Z"),
         )
-        .person(PersonSpec::new("dave@acme.example", "Dave Diaz").state('P'))
+        .person(PersonSpec::new("dave@acme.example", "Dave Diaz").state(PersonState::Pending))
         .person(
             PersonSpec::new("erin@acme.example", "Erin Evans")
-                .state('S')
+                .state(PersonState::Suspended)
                 .last_auth_at("2026-03-01T10:00:00Z"),
         )
         .person(PersonSpec::new("gina@acme.example", "Gina Guest").role(Role::Guest))
@@ -486,4 +498,17 @@ pub fn demo_account() -> AccountBuilder {
                 .exclude_administrators(),
         )
         .service_account(service_account)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_panicked_builder_thread_is_an_internal_error() {
+        let joined = tokio::task::spawn_blocking(|| -> u8 { panic!("builder bug") }).await;
+        let error = builder_failed(joined.expect_err("the thread panicked"));
+        assert!(matches!(error, EmulatorError::Internal(_)), "{error:?}");
+        assert!(error.to_string().starts_with("emulator internal failure:"));
+    }
 }

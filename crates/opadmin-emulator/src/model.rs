@@ -12,16 +12,188 @@ use opadmin_crypto::keyset::{Keyset, KeysetCiphertext};
 use opadmin_crypto::rsa::{RsaPrivateKey, RsaPublicKey};
 use opadmin_crypto::secret::SecretBytes32;
 
-/// Vault ACL bits the emulator's rules use (PROTOCOL.md 4.2).
+/// A vault access control list: the `acl` bits of an access record (PROTOCOL.md 4.2). The
+/// named bits the emulator's rules use are in [`acl`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize)]
+#[serde(transparent)]
+pub struct Acl(u32);
+
+impl Acl {
+    /// No bit at all.
+    pub const NONE: Acl = Acl(0);
+
+    /// The acl with exactly these bits.
+    pub const fn from_bits(bits: u32) -> Self {
+        Self(bits)
+    }
+
+    /// The bits, as they go on the wire.
+    pub const fn bits(self) -> u32 {
+        self.0
+    }
+
+    /// Whether every bit of `other` is set here.
+    pub const fn contains(self, other: Acl) -> bool {
+        self.0 & other.0 == other.0
+    }
+
+    /// Whether any bit of `other` is set here.
+    pub const fn intersects(self, other: Acl) -> bool {
+        self.0 & other.0 != 0
+    }
+
+    /// Whether no bit is set.
+    pub const fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+}
+
+impl std::ops::BitOr for Acl {
+    type Output = Acl;
+    fn bitor(self, rhs: Acl) -> Acl {
+        Acl(self.0 | rhs.0)
+    }
+}
+
+impl std::ops::BitOrAssign for Acl {
+    fn bitor_assign(&mut self, rhs: Acl) {
+        self.0 |= rhs.0;
+    }
+}
+
+impl std::ops::BitAnd for Acl {
+    type Output = Acl;
+    fn bitand(self, rhs: Acl) -> Acl {
+        Acl(self.0 & rhs.0)
+    }
+}
+
+impl From<u32> for Acl {
+    fn from(bits: u32) -> Self {
+        Self(bits)
+    }
+}
+
+impl From<Acl> for u32 {
+    fn from(acl: Acl) -> Self {
+        acl.0
+    }
+}
+
+impl From<Acl> for u64 {
+    fn from(acl: Acl) -> Self {
+        u64::from(acl.0)
+    }
+}
+
+/// The named vault acl bits the emulator's rules use (PROTOCOL.md 4.2), as [`Acl`] values
+/// (combine them with `|`: `acl::RWE | acl::MANAGE`).
 pub mod acl {
+    use super::Acl;
+
     /// Recover.
-    pub const RECOVER: u32 = 1;
+    pub const RECOVER: Acl = Acl::from_bits(1);
     /// Manage (grant and revoke access).
-    pub const MANAGE: u32 = 2;
+    pub const MANAGE: Acl = Acl::from_bits(2);
     /// Read, write and export (the default grant).
-    pub const RWE: u32 = 15_730_672;
+    pub const RWE: Acl = Acl::from_bits(15_730_672);
     /// Everything.
-    pub const ALL: u32 = 2_147_483_646;
+    pub const ALL: Acl = Acl::from_bits(2_147_483_646);
+}
+
+/// A person's state, with its one-letter wire form (the `state` of a b5 person object, as
+/// 1Password's web client models it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PersonState {
+    /// `R`: registered, not yet verified.
+    Registered,
+    /// `V`: verified, sign-up not finished.
+    VerifiedIncomplete,
+    /// `P`: accepted an invitation, awaiting confirmation by an administrator.
+    Pending,
+    /// `A`: active.
+    Active,
+    /// `S`: suspended.
+    Suspended,
+    /// `D`: deleted.
+    Deleted,
+    /// `1`: account recovery started.
+    RecoveryStarted,
+    /// `2`: account recovery accepted.
+    RecoveryAccepted,
+    /// `T`: provisioned (for example over SCIM), has not set up the account yet.
+    ProvisionPending,
+    /// `3`: provisioning started.
+    ProvisionStarted,
+    /// `4`: provisioning accepted.
+    ProvisionAccepted,
+}
+
+impl PersonState {
+    /// Every state.
+    pub const ALL: [PersonState; 11] = [
+        Self::Registered,
+        Self::VerifiedIncomplete,
+        Self::Pending,
+        Self::Active,
+        Self::Suspended,
+        Self::Deleted,
+        Self::RecoveryStarted,
+        Self::RecoveryAccepted,
+        Self::ProvisionPending,
+        Self::ProvisionStarted,
+        Self::ProvisionAccepted,
+    ];
+
+    /// The wire letter.
+    pub const fn letter(self) -> char {
+        match self {
+            Self::Registered => 'R',
+            Self::VerifiedIncomplete => 'V',
+            Self::Pending => 'P',
+            Self::Active => 'A',
+            Self::Suspended => 'S',
+            Self::Deleted => 'D',
+            Self::RecoveryStarted => '1',
+            Self::RecoveryAccepted => '2',
+            Self::ProvisionPending => 'T',
+            Self::ProvisionStarted => '3',
+            Self::ProvisionAccepted => '4',
+        }
+    }
+
+    /// The state a wire letter names, if any.
+    pub fn from_letter(letter: char) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.letter() == letter)
+    }
+}
+
+/// A person's role in a group, with its one-letter wire form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MemberRole {
+    /// `A`: a group manager, who may change the group's members.
+    Manager,
+    /// `R`: a member.
+    Member,
+}
+
+impl MemberRole {
+    /// The wire letter.
+    pub const fn letter(self) -> char {
+        match self {
+            Self::Manager => 'A',
+            Self::Member => 'R',
+        }
+    }
+
+    /// The role a wire letter names, if any.
+    pub fn from_letter(letter: char) -> Option<Self> {
+        match letter {
+            'A' => Some(Self::Manager),
+            'R' => Some(Self::Member),
+            _ => None,
+        }
+    }
 }
 
 /// Account permission bits (`combinedPermissions`, group `permissions`; PROTOCOL.md 4.3).
@@ -135,7 +307,7 @@ pub(crate) struct User {
 
 #[derive(Clone)]
 pub(crate) struct Member {
-    pub role: char,
+    pub role: MemberRole,
     pub keyset: KeysetCiphertext,
     pub created_at: String,
 }
@@ -160,7 +332,7 @@ pub(crate) struct Group {
 
 #[derive(Clone)]
 pub(crate) struct Access {
-    pub acl: u32,
+    pub acl: Acl,
     pub enc_vault_key: Envelope,
     pub encrypted_by: String,
 }
@@ -188,7 +360,7 @@ pub(crate) struct Invitation {
     pub email: String,
     pub invite_type: char,
     pub state: char,
-    pub vaults: Vec<(String, u32)>,
+    pub vaults: Vec<(String, Acl)>,
     pub sent_at: String,
     pub token: String,
     /// The person who accepted it.
@@ -295,8 +467,8 @@ impl Account {
     }
 
     /// A user's effective acl on a vault: the union of the direct grant and its groups' grants.
-    pub fn effective_acl(&self, vault: &Vault, user: &str) -> u32 {
-        let direct = vault.users.get(user).map_or(0, |a| a.acl);
+    pub fn effective_acl(&self, vault: &Vault, user: &str) -> Acl {
+        let direct = vault.users.get(user).map_or(Acl::NONE, |a| a.acl);
         vault
             .groups
             .iter()
@@ -343,4 +515,40 @@ pub(crate) fn now_rfc3339() -> String {
         .unwrap_or_else(|_| time::OffsetDateTime::now_utc());
     now.format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn state_and_role_letters_round_trip_and_are_distinct() {
+        let letters: BTreeSet<char> = PersonState::ALL.iter().map(|s| s.letter()).collect();
+        assert_eq!(letters.len(), PersonState::ALL.len());
+        for state in PersonState::ALL {
+            assert_eq!(PersonState::from_letter(state.letter()), Some(state));
+        }
+        assert_eq!(PersonState::from_letter('x'), None);
+        for role in [MemberRole::Manager, MemberRole::Member] {
+            assert_eq!(MemberRole::from_letter(role.letter()), Some(role));
+        }
+        assert_eq!(MemberRole::from_letter('P'), None);
+    }
+
+    #[test]
+    fn acl_bit_operations() {
+        let granted = acl::RWE | acl::MANAGE;
+        assert_eq!(granted.bits(), 15_730_674);
+        assert!(granted.contains(acl::MANAGE) && granted.contains(acl::RWE));
+        assert!(!granted.contains(acl::RECOVER));
+        assert!(!granted.contains(acl::ALL));
+        assert!(granted.intersects(acl::MANAGE | acl::RECOVER));
+        assert!(!acl::RWE.intersects(acl::MANAGE | acl::RECOVER));
+        assert_eq!(granted & acl::MANAGE, acl::MANAGE);
+        assert!((acl::RWE & acl::MANAGE).is_empty());
+        let mut grown = Acl::NONE;
+        grown |= acl::RECOVER;
+        assert_eq!(u32::from(grown), 1);
+        assert_eq!(serde_json::to_value(granted).unwrap(), 15_730_674);
+    }
 }

@@ -29,8 +29,8 @@
 //! * **What it may not do.** 1Password documents that service accounts cannot manage people or
 //!   groups or administer the account. The emulator answers HTTP 403, errorCode 101 to a
 //!   service account for: invitations (send, list, revoke, invited vaults), confirmation,
-//!   suspend / reactivate / delete, and group membership and role changes
-//!   ([`forbidden_for_service_accounts`]).
+//!   suspend / reactivate / delete, and group membership and role changes. Which routes those
+//!   are is an attribute of each route in the server's one route table (`server/routes.rs`).
 //! * **Listings.** People listings (`/api/v3/users`, the account object's `users` and `counts`)
 //!   leave service accounts out, as the real `/api/v3/users` lists them apart
 //!   (`serviceAccounts`, PROTOCOL.md 4.3). A service account still sees itself.
@@ -38,7 +38,7 @@
 use opadmin_crypto::encoding::{b64url_encode, hex_encode};
 use serde_json::json;
 
-use crate::model::{ServiceAccount, SignIn, User};
+use crate::model::{Acl, ServiceAccount, SignIn, User};
 
 /// PBKDF2 iterations in every service-account token and its `auth/start` answer.
 pub const SERVICE_ACCOUNT_ITERATIONS: u32 = 100_000;
@@ -50,7 +50,7 @@ pub const SERVICE_ACCOUNT_EMAIL_DOMAIN: &str = "1passwordserviceaccounts.com";
 #[derive(Debug, Clone)]
 pub struct ServiceAccountSpec {
     pub(crate) name: String,
-    pub(crate) vaults: Vec<(String, u32)>,
+    pub(crate) vaults: Vec<(String, Acl)>,
     pub(crate) groups: Vec<String>,
     pub(crate) permissions: u64,
 }
@@ -69,7 +69,7 @@ impl ServiceAccountSpec {
 
     /// Grants it direct access to a vault (by name) with these acl bits; include
     /// [`acl::MANAGE`](crate::acl::MANAGE) to let it grant and revoke access to that vault.
-    pub fn vault(mut self, name: impl Into<String>, acl: u32) -> Self {
+    pub fn vault(mut self, name: impl Into<String>, acl: Acl) -> Self {
         self.vaults.push((name.into(), acl));
         self
     }
@@ -139,21 +139,4 @@ pub(crate) fn render_token(
         "deviceUuid": sa.device,
     });
     format!("ops_{}", b64url_encode(token.to_string().as_bytes()))
-}
-
-/// Whether a request is one a service account may never make (answered 403 / 101).
-pub(crate) fn forbidden_for_service_accounts(method: &str, segs: &[&str]) -> bool {
-    matches!(
-        (method, segs),
-        ("POST", ["api", "v1", "invite"])
-            | ("GET", ["api", "v1", "invites" | "invitevaults"])
-            | ("DELETE", ["api", "v1", "invite", ..])
-            | ("PUT", ["api", "v2", "people", "confirm"])
-            | ("PUT", ["api", "v1", "people", ..])
-            | ("DELETE", ["api", "v1" | "v2", "people", ..])
-            | ("PATCH", ["api", "v3", "group", _, "membership"])
-            | ("PATCH", ["api", "v2", "user", _, "membership"])
-            | ("DELETE", ["api", "v1", "group", _, "person", _])
-            | ("PATCH", ["api", "v1", "group", _, "person", _, "role", _])
-    )
 }

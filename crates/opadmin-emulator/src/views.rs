@@ -57,7 +57,7 @@ pub(crate) fn membership(group: &Group, user: &str, with_keyset: bool) -> Value 
     let mut v = json!({
         "groupUuid": group.uuid,
         "memberUuid": user,
-        "role": m.role.to_string(),
+        "role": m.role.letter().to_string(),
         "state": "A",
         "version": 1,
         "createdAt": m.created_at,

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use opadmin_crypto::srp::SrpVersion;
 use opadmin_emulator::{
-    AccountBuilder, Emulator, EmulatorConfig, Faults, GroupSpec, PersonSpec, Plan, Role,
-    RunningEmulator, SrpFlavours, VaultSpec, acl, demo_account,
+    AccountBuilder, Acl, Emulator, EmulatorConfig, Faults, GroupSpec, MemberRole, PersonSpec,
+    PersonState, Plan, Role, RunningEmulator, SrpFlavours, VaultSpec, acl, demo_account,
 };
 use serde_json::{Value, json};
 use support::{Raw, totp_now};
@@ -38,7 +38,7 @@ async fn grant(
     emu: &RunningEmulator,
     vault: &str,
     user: &str,
-    acl_bits: u32,
+    acl_bits: Acl,
 ) -> support::Answer {
     let creds = emu.owner().clone();
     let ring = raw.keyring(&creds).await;
@@ -260,7 +260,7 @@ async fn bad_credentials_and_suspended_people_are_refused() {
     let account = demo_account().iterations(1000).person(
         PersonSpec::new("sam@acme.example", "Sam")
             .password("pw-sam")
-            .state('S'),
+            .state(PersonState::Suspended),
     );
     let emu = Emulator::start(EmulatorConfig::default(), account)
         .await
@@ -335,7 +335,7 @@ async fn bad_credentials_and_suspended_people_are_refused() {
         .signed("PUT", &format!("/api/v1/people/reactivate/{it_uuid}"), None)
         .await;
     assert_eq!(r.status, 200);
-    assert_eq!(emu.user_state(&it_uuid), Some('A'));
+    assert_eq!(emu.user_state(&it_uuid), Some(PersonState::Active));
 }
 
 #[tokio::test]
@@ -515,7 +515,7 @@ async fn manage_permission_visibility_and_no_partial_changes() {
             "PATCH",
             &format!(
                 "/api/v1/acl/person/{marketing}/{carol}/{}",
-                acl::RWE | acl::MANAGE
+                (acl::RWE | acl::MANAGE).bits()
             ),
             None,
         )
@@ -633,7 +633,7 @@ async fn invitations_need_business_and_confirmation_needs_real_keys() {
     let new = emu
         .accept_invitation("new@acme.example", "Nina New")
         .unwrap();
-    assert_eq!(emu.user_state(&new), Some('P'));
+    assert_eq!(emu.user_state(&new), Some(PersonState::Pending));
     let ring = raw.keyring(emu.owner()).await;
     let team = emu.group_uuid("Team Members").unwrap();
     let acct = raw
@@ -670,7 +670,7 @@ async fn invitations_need_business_and_confirmation_needs_real_keys() {
         .signed("PUT", "/api/v2/people/confirm", Some(body(&wrong)))
         .await;
     assert_eq!((r.status, r.body["errorCode"].as_i64()), (400, Some(119)));
-    assert_eq!(emu.user_state(&new), Some('P'));
+    assert_eq!(emu.user_state(&new), Some(PersonState::Pending));
     let r = raw
         .signed(
             "PUT",
@@ -688,7 +688,7 @@ async fn invitations_need_business_and_confirmation_needs_real_keys() {
         .signed("PUT", "/api/v2/people/confirm", Some(body(&right)))
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
-    assert_eq!(emu.user_state(&new), Some('A'));
+    assert_eq!(emu.user_state(&new), Some(PersonState::Active));
     assert!(emu.group_members(&team).iter().any(|(u, _)| u == &new));
     let value: Value = r.body;
     assert_eq!(value, json!({"success": 1}));
@@ -831,7 +831,10 @@ async fn group_membership_changes_need_authority_and_real_keysets() {
         )
         .await;
     assert_eq!(r.status, 200);
-    assert!(emu.group_members(&eng).contains(&(carol.clone(), 'R')));
+    assert!(
+        emu.group_members(&eng)
+            .contains(&(carol.clone(), MemberRole::Member))
+    );
     let r = admin
         .signed(
             "DELETE",
@@ -924,7 +927,7 @@ async fn answers_outside_the_plaintext_list_are_envelopes() {
     assert_eq!(g.body, json!({"success": 1}));
     let acl_path = format!(
         "/api/v1/acl/person/{vault}/{alice}/{}",
-        acl::RWE | acl::MANAGE
+        (acl::RWE | acl::MANAGE).bits()
     );
     let c = raw.signed("PATCH", &acl_path, None).await;
     assert_eq!((c.status, c.encrypted), (200, false), "{}", c.body);
@@ -995,7 +998,7 @@ async fn signed_requests_with_plain_bodies_are_refused_and_change_nothing() {
         changes + 1,
         "only the sealed invitation applied"
     );
-    assert_eq!(emu.user_state(&erin), Some('S'));
+    assert_eq!(emu.user_state(&erin), Some(PersonState::Suspended));
     // The session still works.
     assert_eq!(raw.signed("GET", "/api/v1/vaults", None).await.status, 200);
 }

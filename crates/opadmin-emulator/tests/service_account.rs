@@ -15,9 +15,9 @@ use opadmin_crypto::secret::SecretBytes32;
 use opadmin_crypto::secret_key::SecretKey;
 use opadmin_crypto::srp::SrpClient;
 use opadmin_emulator::{
-    AccountBuilder, DEMO_SERVICE_ACCOUNT_GROUP, DEMO_SERVICE_ACCOUNT_VAULTS, Emulator,
-    EmulatorConfig, Faults, GroupSpec, PersonSpec, RunningEmulator, ServiceAccountSpec, VaultSpec,
-    acl, demo_account,
+    AccountBuilder, Acl, DEMO_SERVICE_ACCOUNT_GROUP, DEMO_SERVICE_ACCOUNT_VAULTS, Emulator,
+    EmulatorConfig, Faults, GroupSpec, PersonSpec, PersonState, RunningEmulator,
+    ServiceAccountSpec, VaultSpec, acl, demo_account,
 };
 use serde_json::{Value, json};
 use support::Raw;
@@ -284,7 +284,7 @@ async fn sign_in_and_every_observed_shape_for_a_service_account() {
         assert_eq!(ca["accessorType"], "user");
         assert_eq!(ca["accessorUuid"], raw.user_uuid.as_str());
         assert_eq!(
-            ca["acl"].as_u64().unwrap() as u32 & (acl::RWE | acl::MANAGE),
+            Acl::from_bits(ca["acl"].as_u64().unwrap() as u32) & (acl::RWE | acl::MANAGE),
             acl::RWE | acl::MANAGE
         );
         let key = ring
@@ -520,8 +520,8 @@ async fn a_service_account_sees_only_what_it_was_given_and_administers_nothing()
         );
     }
     assert_eq!(emu.changes_applied(), before);
-    assert_eq!(emu.user_state(&bob), Some('A'));
-    assert_eq!(emu.user_state(&erin), Some('S'));
+    assert_eq!(emu.user_state(&bob), Some(PersonState::Active));
+    assert_eq!(emu.user_state(&erin), Some(PersonState::Suspended));
     assert!(emu.group_members(&marketing).iter().any(|(u, _)| *u == bob));
     assert!(emu.pending_invitations().is_empty());
 }

@@ -7,8 +7,8 @@ use opadmin::{
     UserState, UserType, VaultId, VaultPermissions,
 };
 use opadmin_emulator::{
-    AccountBuilder, Emulator, EmulatorConfig, GroupSpec, PersonSpec, Plan, Role, RunningEmulator,
-    VaultSpec, acl, demo_account,
+    AccountBuilder, Acl, Emulator, EmulatorConfig, GroupSpec, MemberRole, PersonSpec, PersonState,
+    Plan, Role, RunningEmulator, VaultSpec, acl, demo_account,
 };
 
 const SEED_MESSAGE: &str = "The admin account does not have access to this vault. Ensure the user whose credentials are used to connect the integration has access to this vault, and that they have the 'Manage Vault' permission on it.";
@@ -165,7 +165,8 @@ async fn grant_follows_the_seed_rules() {
     };
     assert!(permissions.contains(VaultPermissions::READ_ITEM));
     assert_eq!(
-        emu.vault_access(vault(&emu, "Marketing").as_str(), &alice),
+        emu.vault_access(vault(&emu, "Marketing").as_str(), &alice)
+            .map(Acl::bits),
         Some(permissions.bits())
     );
 
@@ -218,7 +219,8 @@ async fn grant_follows_the_seed_rules() {
         .await
         .unwrap();
     assert_eq!(
-        emu.vault_access(vault(&emu, "Marketing").as_str(), &alice),
+        emu.vault_access(vault(&emu, "Marketing").as_str(), &alice)
+            .map(Acl::bits),
         Some(p.bits())
     );
     let e = admin
@@ -334,7 +336,7 @@ async fn onboarding_invite_confirm_groups_and_vaults() {
         .accept_invitation("new.hire@acme.example", "New Hire")
         .unwrap();
     admin.confirm("new.hire@acme.example").await.unwrap();
-    assert_eq!(emu.user_state(&uuid), Some('A'));
+    assert_eq!(emu.user_state(&uuid), Some(PersonState::Active));
     let team = emu.group_uuid("Team Members").unwrap();
     assert!(emu.group_members(&team).iter().any(|(u, _)| u == &uuid));
     let e = admin.confirm("new.hire@acme.example").await.unwrap_err();
@@ -355,7 +357,7 @@ async fn onboarding_invite_confirm_groups_and_vaults() {
     assert!(
         emu.group_members(eng.as_str())
             .iter()
-            .any(|(u, r)| u == &uuid && *r == 'R')
+            .any(|(u, r)| u == &uuid && *r == MemberRole::Member)
     );
     let out = admin
         .add_to_group(&eng, "new.hire@acme.example", GroupRole::Manager)
@@ -374,7 +376,7 @@ async fn onboarding_invite_confirm_groups_and_vaults() {
     assert!(
         emu.group_members(eng.as_str())
             .iter()
-            .any(|(u, r)| u == &uuid && *r == 'A')
+            .any(|(u, r)| u == &uuid && *r == MemberRole::Manager)
     );
     let out = admin
         .grant_vault_access(
@@ -414,7 +416,10 @@ async fn onboarding_invite_confirm_groups_and_vaults() {
             .collect::<Vec<_>>(),
         vec!["dave@acme.example"]
     );
-    assert_eq!(emu.user_state("dave@acme.example"), Some('A'));
+    assert_eq!(
+        emu.user_state("dave@acme.example"),
+        Some(PersonState::Active)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -432,9 +437,12 @@ async fn offboarding_suspend_reactivate_remove_and_bulk() {
     let emu = start(account()).await;
     let admin = admin_for(&emu, "admin@acme.example").await.unwrap();
     let bob = admin.suspend("bob@acme.example").await.unwrap();
-    assert_eq!(emu.user_state(bob.id.as_str()), Some('S'));
+    assert_eq!(
+        emu.user_state(bob.id.as_str()),
+        Some(PersonState::Suspended)
+    );
     admin.reactivate(&bob.id).await.unwrap();
-    assert_eq!(emu.user_state(bob.id.as_str()), Some('A'));
+    assert_eq!(emu.user_state(bob.id.as_str()), Some(PersonState::Active));
     let e = admin.suspend("admin@acme.example").await.unwrap_err();
     assert!(matches!(e, Error::InvalidInput(_)));
 
@@ -453,10 +461,16 @@ async fn offboarding_suspend_reactivate_remove_and_bulk() {
         "{:?}",
         results[1].outcome
     );
-    assert_eq!(emu.user_state("carol@acme.example"), Some('S'));
+    assert_eq!(
+        emu.user_state("carol@acme.example"),
+        Some(PersonState::Suspended)
+    );
 
     let removed = admin.remove("erin@acme.example").await.unwrap();
-    assert_eq!(emu.user_state(removed.id.as_str()), Some('D'));
+    assert_eq!(
+        emu.user_state(removed.id.as_str()),
+        Some(PersonState::Deleted)
+    );
     assert!(
         admin
             .users()
@@ -531,7 +545,7 @@ async fn mfa_enforced_accounts_and_disabled_admins() {
             PersonSpec::new("old@acme.example", "Old")
                 .role(Role::Administrator)
                 .password("pw")
-                .state('S'),
+                .state(PersonState::Suspended),
         ),
     )
     .await;
@@ -690,5 +704,8 @@ async fn admin_passes_the_directory_conformance_suite() {
         vault: Some(vault(&emu, "Engineering")),
     })
     .await;
-    assert_eq!(emu.user_state(outcome.people[4].as_str()), Some('D'));
+    assert_eq!(
+        emu.user_state(outcome.people[4].as_str()),
+        Some(PersonState::Deleted)
+    );
 }

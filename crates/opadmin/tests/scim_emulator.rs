@@ -11,7 +11,9 @@ use opadmin::scim::{ScimClient, ScimDirectory};
 use opadmin::{
     Admin, Directory, Error, GroupRole, GroupType, MembershipOutcome, UserRef, UserState, UserType,
 };
-use opadmin_emulator::{Emulator, EmulatorConfig, RunningEmulator, demo_account};
+use opadmin_emulator::{
+    Emulator, EmulatorConfig, MemberRole, PersonState, RunningEmulator, demo_account,
+};
 use serde_json::{Value, json};
 
 async fn start() -> RunningEmulator {
@@ -269,7 +271,7 @@ async fn emulator_scim_answers_as_the_recorded_bridge() {
     );
     assert_eq!(
         emu.group_members(&gid),
-        vec![(bob.clone(), 'R')],
+        vec![(bob.clone(), MemberRole::Member)],
         "b5 membership"
     );
     assert_eq!(emu.group_uuid("Renamed"), Some(gid.clone()));
@@ -279,7 +281,7 @@ async fn emulator_scim_answers_as_the_recorded_bridge() {
     assert_eq!((status, body), (204, Value::Null));
     let (status, _, user) = call(M::GET, &format!("/Users/{id}"), None).await;
     assert_eq!((status, user["active"].clone()), (200, json!(false)));
-    assert_eq!(emu.user_state(&id), Some('S'));
+    assert_eq!(emu.user_state(&id), Some(PersonState::Suspended));
     let (status, _, _) = call(M::DELETE, &format!("/Groups/{gid}"), None).await;
     assert_eq!(status, 204);
     assert_eq!(call(M::GET, &format!("/Groups/{gid}"), None).await.0, 404);

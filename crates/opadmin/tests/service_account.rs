@@ -6,8 +6,8 @@ use opadmin::{
     VaultPermissions,
 };
 use opadmin_emulator::{
-    DEMO_SERVICE_ACCOUNT_GROUP, DEMO_SERVICE_ACCOUNT_VAULTS, Emulator, EmulatorConfig,
-    RunningEmulator, demo_account,
+    Acl, DEMO_SERVICE_ACCOUNT_GROUP, DEMO_SERVICE_ACCOUNT_VAULTS, Emulator, EmulatorConfig,
+    PersonState, RunningEmulator, demo_account,
 };
 
 async fn demo() -> RunningEmulator {
@@ -132,7 +132,8 @@ async fn a_service_account_grants_and_revokes_a_groups_access_and_an_admin_sees_
     };
     assert!(permissions.contains(view));
     assert_eq!(
-        emu.vault_access(vault.as_str(), group.as_str()),
+        emu.vault_access(vault.as_str(), group.as_str())
+            .map(Acl::bits),
         Some(permissions.bits())
     );
 
@@ -250,7 +251,7 @@ async fn what_a_service_account_may_not_do_fails_before_anything_is_sent() {
         before,
         "nothing was sent for any refused operation"
     );
-    assert_eq!(emu.user_state(&bob), Some('A'));
+    assert_eq!(emu.user_state(&bob), Some(PersonState::Active));
 
     // An administrator is not refused.
     let admin = owner(&emu).await;

@@ -14,8 +14,9 @@
 //!   service-account group: <group uuid> (Marketing)
 //! ```
 //!
-//! `--break omit-new-email` is a test aid: `auth/start` answers without `newEmail`, a shape the
-//! official 1Password SDK cannot parse ([`opadmin_emulator::Faults::omit_auth_start_new_email`]).
+//! `--break omit-new-email` is a test aid: `auth/start` answers without `newEmail`
+//! ([`opadmin_emulator::Faults::omit_auth_start_new_email`]; the official 1Password SDK 0.5.0
+//! still signs in without it).
 
 use std::process::ExitCode;
 

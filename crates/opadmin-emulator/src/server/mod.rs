@@ -5,6 +5,7 @@
 mod auth;
 pub(crate) mod mutate;
 mod resources;
+mod routes;
 pub(crate) mod scim;
 pub(crate) mod session;
 
@@ -22,6 +23,7 @@ use serde_json::{Value, json};
 use crate::config::EmulatorConfig;
 use crate::model::Account;
 use crate::rng::Entropy;
+use routes::{Answer, Call, Handler, Route};
 use session::{Session, Stage};
 
 /// Everything the server shares between requests.
@@ -87,7 +89,7 @@ impl Req {
 }
 
 /// An answer. Whether a 2xx answer to a signed request goes out sealed is decided in one place,
-/// [`plaintext_answer`], not by the handler.
+/// the route table ([`routes::ROUTES`]), not by the handler.
 pub(crate) struct Reply {
     pub status: u16,
     pub body: Value,
@@ -113,8 +115,8 @@ impl Reply {
         Self::plain(body)
     }
 
-    /// A success answer in plain JSON: to an unsigned request, or to a signed one that
-    /// [`plaintext_answer`] lists.
+    /// A success answer in plain JSON: to an unsigned request, or to a signed one whose route
+    /// answers in plain JSON ([`routes::ROUTES`]).
     pub fn plain(body: Value) -> Self {
         Self {
             status: 200,
@@ -319,28 +321,16 @@ fn handle(shared: &Shared, mut req: Req) -> Reply {
     if let Some(path) = scim::mount(&segs) {
         return scim::handle(shared, &req, path);
     }
-    match (req.method.as_str(), segs.as_slice()) {
-        ("POST", ["api", "v3", "auth", "start"]) => return auth::start(shared, &req),
-        ("POST", ["api", "v1", "device"]) if !has_key(shared, &req) => {
-            return auth::register_device(shared, &req);
-        }
-        ("POST", ["api", "v1", "auth"]) => return auth::srp_v1(shared, &req),
-        ("POST", ["api", "v2", "auth"]) => return auth::srp_v2(shared, &req),
-        ("POST", ["api", "v2", "auth", "confirm-key"]) => return auth::confirm_key(shared, &req),
-        _ => {}
+    let route = routes::find(&req.method, &segs, || has_key(shared, &req));
+    if let Some(Handler::Open(handler) | Handler::BeforeKey(handler)) = route.map(|r| r.handler) {
+        return handler(shared, &req);
     }
     // Everything else is a signed request in a session with a key.
     let admitted = match session::admit(shared, &mut req) {
         Ok(a) => a,
         Err(reply) => return reply,
     };
-    let reply = route(
-        shared,
-        &req,
-        &admitted.session_id,
-        &admitted.user,
-        admitted.stage,
-    );
+    let reply = signed(shared, &req, route, &admitted);
     let is_auth = req
         .segs
         .get(2)
@@ -348,37 +338,13 @@ fn handle(shared: &Shared, mut req: Req) -> Reply {
     if req.method != "GET" && reply.status == 200 && !is_auth {
         shared.changes.fetch_add(1, Ordering::Relaxed);
     }
-    let segs: Vec<&str> = req.segs.iter().map(String::as_str).collect();
-    seal_answer(&req.method, &segs, &admitted.key, reply)
+    let answer = route.map_or(Answer::Sealed, |r| r.answer);
+    seal_answer(answer, &admitted.key, reply)
 }
 
-/// The answers to signed requests that go out as plain JSON `{"success":1}`; every other 2xx
-/// answer to a signed request is sealed with the session key (errors are plain JSON, as the
-/// real server sends them).
-///
-/// * `PATCH /api/v2/vault/{v}/vaultaccess`, `DELETE /api/v1/vault/{v}/person/{u}` and
-///   `DELETE /api/v1/vault/{v}/group/{g}`: 1Password's own client (its SDK 0.5.0) requires
-///   exactly `{"success":1}` unencrypted for these vault-access writes; `{"success":true}`,
-///   `{}` or an encrypted answer make it fail.
-/// * `PATCH /api/v1/acl/{person|group}/{v}/{id}/{acl}`: the other vault-access write, kept as
-///   the emulator has always answered it. Whether 1Password's client requires it plain too is
-///   not recorded (its interoperability test does not change permissions this way); clients
-///   that tell envelopes from plain answers, as this workspace's SDK does, accept either.
-/// * `PUT /api/v1/session/signout`: the session, and with it its key, is gone by the time the
-///   answer is written.
-pub(crate) fn plaintext_answer(method: &str, segs: &[&str]) -> bool {
-    matches!(
-        (method, segs),
-        ("PATCH", ["api", "v2", "vault", _, "vaultaccess"])
-            | ("DELETE", ["api", "v1", "vault", _, "person" | "group", _])
-            | ("PATCH", ["api", "v1", "acl", "person" | "group", _, _, _])
-            | ("PUT", ["api", "v1", "session", "signout"])
-    )
-}
-
-/// Seals a 2xx answer to a signed request unless [`plaintext_answer`] lists it.
-fn seal_answer(method: &str, segs: &[&str], key: &SymmetricKey, reply: Reply) -> Reply {
-    if !(200..300).contains(&reply.status) || plaintext_answer(method, segs) {
+/// Seals a 2xx answer to a signed request unless its route answers in plain JSON.
+fn seal_answer(answer: Answer, key: &SymmetricKey, reply: Reply) -> Reply {
+    if !(200..300).contains(&reply.status) || answer == Answer::Plain {
         return reply;
     }
     let sealed: Envelope = key.encrypt_json(&reply.body);
@@ -395,29 +361,31 @@ fn has_key(shared: &Shared, req: &Req) -> bool {
         .unwrap_or(false)
 }
 
-fn route(shared: &Shared, req: &Req, session_id: &str, user: &str, stage: Stage) -> Reply {
-    let segs: Vec<&str> = req.segs.iter().map(String::as_str).collect();
-    let m = req.method.as_str();
-    match (m, segs.as_slice()) {
-        ("POST", ["api", "v2", "auth", "complete"]) => {
-            return auth::complete(shared, req, session_id, stage);
+/// Serves an admitted signed request: the sign-in steps at any stage; everything else only
+/// once signed in, and the routes closed to service accounts refused to them first.
+fn signed(
+    shared: &Shared,
+    req: &Req,
+    route: Option<&'static Route>,
+    admitted: &session::Admitted,
+) -> Reply {
+    match route.map(|r| (r, r.handler)) {
+        Some((_, Handler::Signing(handler))) => {
+            handler(shared, req, &admitted.session_id, admitted.stage)
         }
-        ("POST", ["api", "v2", "auth", "verify"]) => {
-            return auth::verify(shared, req, session_id, stage);
+        _ if admitted.stage != Stage::Active => Reply::auth_required(),
+        Some((route, Handler::SignedIn(handler))) => {
+            if !route.service_accounts && shared.account().is_service_account(&admitted.user) {
+                return Reply::not_permitted();
+            }
+            let segs: Vec<&str> = req.segs.iter().map(String::as_str).collect();
+            let params = route.capture(&segs).unwrap_or_default();
+            handler(
+                shared,
+                &Call::new(req, &admitted.user, &admitted.session_id, params),
+            )
         }
-        ("POST", ["api", "v1", "auth", "mfa"]) => return auth::mfa(shared, req, session_id, stage),
-        _ => {}
-    }
-    if stage != Stage::Active {
-        return Reply::auth_required();
-    }
-    match (m, segs.as_slice()) {
-        ("PUT", ["api", "v1", "session", "touch"]) => Reply::success(),
-        ("PUT", ["api", "v1", "session", "signout"]) => {
-            shared.sessions().remove(session_id);
-            Reply::plain(json!({"success": 1}))
-        }
-        _ => resources::route(shared, req, user, &segs),
+        _ => Reply::not_found(),
     }
 }
 
@@ -458,25 +426,6 @@ mod tests {
         assert_eq!(q["attrs"], "a,b");
         assert_eq!(q["flag"], "");
         assert_eq!(q["x"], "3", "the last of a repeated key counts");
-    }
-
-    #[test]
-    fn the_plaintext_list_is_exactly_the_vault_access_writes_and_signout() {
-        let listed = |m: &str, p: &str| {
-            let segs = parse_path(p).unwrap();
-            let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
-            plaintext_answer(m, &segs)
-        };
-        assert!(listed("PATCH", "/api/v2/vault/V/vaultaccess"));
-        assert!(listed("DELETE", "/api/v1/vault/V/person/U"));
-        assert!(listed("DELETE", "/api/v1/vault/V/group/G"));
-        assert!(listed("PATCH", "/api/v1/acl/group/V/G/1"));
-        assert!(listed("PUT", "/api/v1/session/signout"));
-        assert!(!listed("GET", "/api/v2/vault/V/vaultaccess"));
-        assert!(!listed("PUT", "/api/v1/session/touch"));
-        assert!(!listed("DELETE", "/api/v1/vault/V/item/I"));
-        assert!(!listed("PATCH", "/api/v3/group/G/membership"));
-        assert!(!listed("GET", "/api/v1/vaults"));
     }
 
     proptest! {

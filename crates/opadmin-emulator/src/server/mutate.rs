@@ -9,7 +9,7 @@ use opadmin_crypto::encoding::UuidCase;
 use opadmin_crypto::keyset::{Keyset, KeysetCiphertext};
 
 use super::Shared;
-use crate::model::{Account, Group, Invitation, Member, User, now_rfc3339, perm};
+use crate::model::{Account, Acl, Group, Invitation, Member, MemberRole, User, now_rfc3339, perm};
 use crate::rng::Entropy;
 
 /// Suspend, reactivate or delete a person.
@@ -93,7 +93,7 @@ pub(crate) fn new_invitation(
     entropy: &Entropy,
     email: String,
     invite_type: char,
-    vaults: Vec<(String, u32)>,
+    vaults: Vec<(String, Acl)>,
 ) -> Invitation {
     Invitation {
         uuid: entropy.uuid(UuidCase::Lower),
@@ -155,7 +155,7 @@ pub(crate) fn add_person(
 pub(crate) fn add_member(
     group: &mut Group,
     user: String,
-    role: char,
+    role: MemberRole,
     keyset: KeysetCiphertext,
     now: &str,
 ) {

@@ -9,59 +9,10 @@ use serde_json::{Value, json};
 use super::mutate::{self, Lifecycle};
 use super::{Reply, Req, Shared, code};
 use crate::builder::opens_to;
-use crate::model::{Access, Account, Invitation, Plan, Vault, acl, now_rfc3339, perm};
+use crate::model::{
+    Access, Account, Acl, Invitation, MemberRole, Plan, Vault, acl, now_rfc3339, perm,
+};
 use crate::views;
-
-pub(super) fn route(shared: &Shared, req: &Req, me: &str, segs: &[&str]) -> Reply {
-    let m = req.method.as_str();
-    if crate::service_account::forbidden_for_service_accounts(m, segs)
-        && shared.account().is_service_account(me)
-    {
-        return Reply::not_permitted();
-    }
-    match (m, segs) {
-        ("GET", ["api", "v1" | "v3", "account"]) => account(shared, req, me),
-        ("GET", ["api", "v1" | "v2", "account", "keysets"]) => keysets(shared, me),
-        ("GET", ["api", "v3" | "v2", "users"]) => users(shared, req, me),
-        ("GET", ["api", "v2" | "v1", "user", "pubkeys"]) => user_pubkeys(shared, req),
-        ("GET", ["api", "v2" | "v1", "user", uuid]) => user(shared, req, me, uuid),
-        ("GET", ["api", "v1", "group", "pubkeys"]) => group_pubkeys(shared, req, me),
-        ("GET", ["api", "v2" | "v1", "group", uuid]) => group(shared, req, me, uuid),
-        ("GET", ["api", "v1", "group", uuid, "users"]) => group_users(shared, me, uuid),
-        ("PATCH", ["api", "v3", "group", uuid, "membership"]) => membership(shared, req, me, uuid),
-        ("DELETE", ["api", "v1", "group", g, "person", u]) => remove_member(shared, me, g, u),
-        ("PATCH", ["api", "v1", "group", g, "person", u, "role", role]) => {
-            set_role(shared, me, g, u, role)
-        }
-        ("GET", ["api", "v1", "vaults"]) => vaults(shared, me),
-        ("GET", ["api", "v3" | "v2" | "v1", "vault", uuid]) => vault(shared, req, me, uuid),
-        ("PATCH", ["api", "v2", "vault", uuid, "vaultaccess"]) => grant(shared, req, me, uuid),
-        ("DELETE", ["api", "v1", "vault", v, kind @ ("person" | "group"), id]) => {
-            revoke(shared, me, v, kind, id)
-        }
-        ("PATCH", ["api", "v1", "acl", kind @ ("person" | "group"), v, id, acl]) => {
-            change_acl(shared, me, v, kind, id, acl)
-        }
-        ("POST", ["api", "v1", "invite"]) => invite(shared, req, me),
-        ("GET", ["api", "v1", "invites"]) => invites(shared, me),
-        ("GET", ["api", "v1", "invitevaults"]) => invite_vaults(shared, me),
-        ("DELETE", ["api", "v1", "invite", uuids]) => revoke_invites(shared, me, uuids),
-        ("PUT", ["api", "v2", "people", "confirm"]) => confirm(shared, req, me),
-        (
-            "PUT",
-            [
-                "api",
-                "v1",
-                "people",
-                action @ ("suspend" | "reactivate"),
-                uuids,
-            ],
-        ) => lifecycle(shared, me, action, uuids),
-        ("DELETE", ["api", "v1", "people", uuids]) => lifecycle(shared, me, "delete", uuids),
-        ("GET", ["api", "v1", "report", "user", uuid]) => report(shared, me, uuid),
-        _ => Reply::not_found(),
-    }
-}
 
 /// People `me` may list. Service accounts are left out of people listings (decision in
 /// `service_account.rs`), except oneself.
@@ -77,7 +28,7 @@ fn visible_users<'a>(account: &'a Account, me: &str) -> Vec<&'a crate::model::Us
     }
 }
 
-fn account(shared: &Shared, req: &Req, me: &str) -> Reply {
+pub(super) fn account(shared: &Shared, req: &Req, me: &str) -> Reply {
     let account = shared.account();
     let attrs = req.list("attrs");
     let has = |a: &str| attrs.iter().any(|x| x == a);
@@ -147,7 +98,7 @@ fn account(shared: &Shared, req: &Req, me: &str) -> Reply {
     Reply::sealed(v)
 }
 
-fn keysets(shared: &Shared, me: &str) -> Reply {
+pub(super) fn keysets(shared: &Shared, me: &str) -> Reply {
     let account = shared.account();
     let Some(user) = account.users.get(me) else {
         return Reply::not_found();
@@ -168,7 +119,7 @@ fn keysets(shared: &Shared, me: &str) -> Reply {
     Reply::sealed(answer)
 }
 
-fn users(shared: &Shared, req: &Req, me: &str) -> Reply {
+pub(super) fn users(shared: &Shared, req: &Req, me: &str) -> Reply {
     let account = shared.account();
     let states = req.list("states");
     let types = req.list("types");
@@ -196,7 +147,7 @@ fn users(shared: &Shared, req: &Req, me: &str) -> Reply {
                 .is_none_or(|s| u.email.contains(s) || u.name.to_lowercase().contains(s))
         })
         .filter(|u| group.is_none_or(|g| g.members.contains_key(&u.uuid)))
-        .filter(|u| vault.is_none_or(|v| account.effective_acl(v, &u.uuid) != 0))
+        .filter(|u| vault.is_none_or(|v| !account.effective_acl(v, &u.uuid).is_empty()))
         .collect();
     let limit = req
         .query
@@ -215,39 +166,60 @@ fn users(shared: &Shared, req: &Req, me: &str) -> Reply {
     Reply::sealed(json!({"totalCount": matched.len(), "users": list}))
 }
 
-fn user(shared: &Shared, req: &Req, me: &str, uuid: &str) -> Reply {
+/// The one shape of a "get one" answer: resolve the id, check that `me` may see what it names,
+/// and render it with the requested `attrs`. An unknown id and one `me` may not see get the same
+/// answer, 404 / 117, so that a hidden record's id is not confirmed.
+fn get_one<T>(
+    shared: &Shared,
+    req: &Req,
+    resolve: impl FnOnce(&Account) -> Option<&T>,
+    visible: impl FnOnce(&Account, &T) -> bool,
+    render: impl FnOnce(&Account, &T, &[&str]) -> Value,
+) -> Reply {
     let account = shared.account();
-    let Some(user) = account.users.get(uuid).filter(|u| u.state != 'D') else {
-        return Reply::not_found();
-    };
-    if uuid != me && !account.may(me, perm::VIEW_PEOPLE) {
-        return Reply::not_found();
+    match resolve(&account).filter(|found| visible(&account, found)) {
+        Some(found) => {
+            let attrs = req.list("attrs");
+            let attrs: Vec<&str> = attrs.iter().map(String::as_str).collect();
+            Reply::sealed(render(&account, found, &attrs))
+        }
+        None => Reply::not_found(),
     }
-    let attrs = req.list("attrs");
-    let mut v = views::person(&account, user);
-    if attrs.iter().any(|a| a == "groups") {
-        v["memberships"] = account
-            .groups_of(uuid)
-            .iter()
-            .map(|g| views::membership(g, uuid, false))
-            .collect();
-    }
-    if attrs.iter().any(|a| a == "vault-access") {
-        v["vaultAccess"] = account
-            .vaults
-            .values()
-            .filter_map(|vault| {
-                vault
-                    .users
-                    .get(uuid)
-                    .map(|a| views::access(vault, "user", uuid, a))
-            })
-            .collect();
-    }
-    Reply::sealed(v)
 }
 
-fn user_pubkeys(shared: &Shared, req: &Req) -> Reply {
+pub(super) fn user(shared: &Shared, req: &Req, me: &str, uuid: &str) -> Reply {
+    get_one(
+        shared,
+        req,
+        |account| account.users.get(uuid).filter(|u| u.state != 'D'),
+        |account, user| user.uuid == me || account.may(me, perm::VIEW_PEOPLE),
+        |account, user, attrs| {
+            let mut v = views::person(account, user);
+            if attrs.contains(&"groups") {
+                v["memberships"] = account
+                    .groups_of(&user.uuid)
+                    .iter()
+                    .map(|g| views::membership(g, &user.uuid, false))
+                    .collect();
+            }
+            if attrs.contains(&"vault-access") {
+                v["vaultAccess"] = account
+                    .vaults
+                    .values()
+                    .filter_map(|vault| {
+                        vault
+                            .users
+                            .get(&user.uuid)
+                            .map(|a| views::access(vault, "user", &user.uuid, a))
+                    })
+                    .collect();
+            }
+            v
+        },
+    )
+}
+
+pub(super) fn user_pubkeys(shared: &Shared, req: &Req) -> Reply {
     let account = shared.account();
     let mut out = Vec::new();
     for uuid in req.list("uuids") {
@@ -259,7 +231,7 @@ fn user_pubkeys(shared: &Shared, req: &Req) -> Reply {
     Reply::sealed(Value::Array(out))
 }
 
-fn group_pubkeys(shared: &Shared, req: &Req, me: &str) -> Reply {
+pub(super) fn group_pubkeys(shared: &Shared, req: &Req, me: &str) -> Reply {
     let account = shared.account();
     let mut out = Vec::new();
     for uuid in req.list("uuids") {
@@ -275,21 +247,17 @@ fn group_pubkeys(shared: &Shared, req: &Req, me: &str) -> Reply {
     Reply::sealed(Value::Array(out))
 }
 
-fn group(shared: &Shared, req: &Req, me: &str, uuid: &str) -> Reply {
-    let account = shared.account();
-    let Some(g) = account
-        .groups
-        .get(uuid)
-        .filter(|g| account.sees_group(g, me))
-    else {
-        return Reply::not_found();
-    };
-    let attrs = req.list("attrs");
-    let attrs: Vec<&str> = attrs.iter().map(String::as_str).collect();
-    Reply::sealed(views::group(&account, g, me, &attrs))
+pub(super) fn group(shared: &Shared, req: &Req, me: &str, uuid: &str) -> Reply {
+    get_one(
+        shared,
+        req,
+        |account| account.groups.get(uuid),
+        |account, g| account.sees_group(g, me),
+        |account, g, attrs| views::group(account, g, me, attrs),
+    )
 }
 
-fn group_users(shared: &Shared, me: &str, uuid: &str) -> Reply {
+pub(super) fn group_users(shared: &Shared, me: &str, uuid: &str) -> Reply {
     let account = shared.account();
     let Some(g) = account
         .groups
@@ -339,10 +307,11 @@ fn wraps_group_keyset(
 /// Who may change a group's members: holders of Manage Groups, and the group's managers.
 fn may_manage_group(account: &Account, me: &str, group: &str) -> bool {
     account.may(me, perm::MANAGE_GROUPS)
-        || account
-            .groups
-            .get(group)
-            .is_some_and(|g| g.members.get(me).is_some_and(|m| m.role == 'A'))
+        || account.groups.get(group).is_some_and(|g| {
+            g.members
+                .get(me)
+                .is_some_and(|m| m.role == MemberRole::Manager)
+        })
 }
 
 fn check_removal(account: &Account, me: &str, group: &str, user: &str) -> Result<(), Reply> {
@@ -367,7 +336,7 @@ fn check_removal(account: &Account, me: &str, group: &str, user: &str) -> Result
     Ok(())
 }
 
-fn membership(shared: &Shared, req: &Req, me: &str, uuid: &str) -> Reply {
+pub(super) fn membership(shared: &Shared, req: &Req, me: &str, uuid: &str) -> Reply {
     let mut account = shared.account();
     if let Err(r) = managed_group(&account, me, uuid) {
         return r;
@@ -398,8 +367,8 @@ fn membership(shared: &Shared, req: &Req, me: &str, uuid: &str) -> Reply {
             return Reply::bad_request();
         };
         let role = match add.get("role").and_then(Value::as_str).unwrap_or("R") {
-            "A" => 'A',
-            "R" => 'R',
+            "A" => MemberRole::Manager,
+            "R" => MemberRole::Member,
             _ => return Reply::bad_request(),
         };
         let Ok(keyset) = serde_json::from_value::<KeysetCiphertext>(keyset.clone()) else {
@@ -432,7 +401,7 @@ fn membership(shared: &Shared, req: &Req, me: &str, uuid: &str) -> Reply {
     Reply::success()
 }
 
-fn remove_member(shared: &Shared, me: &str, group: &str, user: &str) -> Reply {
+pub(super) fn remove_member(shared: &Shared, me: &str, group: &str, user: &str) -> Reply {
     let mut account = shared.account();
     if let Err(r) = managed_group(&account, me, group) {
         return r;
@@ -446,10 +415,10 @@ fn remove_member(shared: &Shared, me: &str, group: &str, user: &str) -> Reply {
     Reply::success()
 }
 
-fn set_role(shared: &Shared, me: &str, group: &str, user: &str, role: &str) -> Reply {
+pub(super) fn set_role(shared: &Shared, me: &str, group: &str, user: &str, role: &str) -> Reply {
     let role = match role {
-        "A" => 'A',
-        "R" => 'R',
+        "A" => MemberRole::Manager,
+        "R" => MemberRole::Member,
         _ => return Reply::bad_request(),
     };
     let mut account = shared.account();
@@ -469,7 +438,7 @@ fn set_role(shared: &Shared, me: &str, group: &str, user: &str, role: &str) -> R
     }
 }
 
-fn vaults(shared: &Shared, me: &str) -> Reply {
+pub(super) fn vaults(shared: &Shared, me: &str) -> Reply {
     let account = shared.account();
     let list: Vec<Value> = account
         .vaults
@@ -480,23 +449,20 @@ fn vaults(shared: &Shared, me: &str) -> Reply {
     Reply::sealed(Value::Array(list))
 }
 
-fn vault(shared: &Shared, req: &Req, me: &str, uuid: &str) -> Reply {
-    let account = shared.account();
-    let Some(v) = account
-        .vaults
-        .get(uuid)
-        .filter(|v| account.sees_vault(v, me))
-    else {
-        return Reply::not_found();
-    };
-    let with_accessors = req.list("attrs").iter().any(|a| a == "accessors");
-    Reply::sealed(views::vault(&account, v, me, with_accessors, false))
+pub(super) fn vault(shared: &Shared, req: &Req, me: &str, uuid: &str) -> Reply {
+    get_one(
+        shared,
+        req,
+        |account| account.vaults.get(uuid),
+        |account, v| account.sees_vault(v, me),
+        |account, v, attrs| views::vault(account, v, me, attrs.contains(&"accessors"), false),
+    )
 }
 
 /// The vault, if `me` sees it and holds Manage on it (PROTOCOL.md decision 8).
 fn managed_vault<'a>(account: &'a Account, me: &str, uuid: &str) -> Result<&'a Vault, Reply> {
     let vault = account.vaults.get(uuid).ok_or_else(Reply::not_found)?;
-    if account.effective_acl(vault, me) & acl::MANAGE == 0 {
+    if !account.effective_acl(vault, me).contains(acl::MANAGE) {
         return Err(Reply::not_permitted());
     }
     Ok(vault)
@@ -520,8 +486,8 @@ fn checked_access(
         .get("acl")
         .and_then(Value::as_u64)
         .ok_or_else(Reply::bad_request)?;
-    let acl_bits = u32::try_from(acl_bits).map_err(|_| Reply::bad_request())?;
-    if acl_bits & (acl::RWE | acl::MANAGE | acl::RECOVER) == 0 {
+    let acl_bits = Acl::from_bits(u32::try_from(acl_bits).map_err(|_| Reply::bad_request())?);
+    if !acl_bits.intersects(acl::RWE | acl::MANAGE | acl::RECOVER) {
         return Err(Reply::invalid(
             "An access record must grant read, write, export, Manage or Recover.",
         ));
@@ -574,7 +540,7 @@ fn checked_access(
     ))
 }
 
-fn grant(shared: &Shared, req: &Req, me: &str, uuid: &str) -> Reply {
+pub(super) fn grant(shared: &Shared, req: &Req, me: &str, uuid: &str) -> Reply {
     let mut account = shared.account();
     let vault = match managed_vault(&account, me, uuid) {
         Ok(v) => v,
@@ -609,7 +575,7 @@ fn grant(shared: &Shared, req: &Req, me: &str, uuid: &str) -> Reply {
     Reply::plain(json!({"success": 1}))
 }
 
-fn revoke(shared: &Shared, me: &str, uuid: &str, kind: &str, id: &str) -> Reply {
+pub(super) fn revoke(shared: &Shared, me: &str, uuid: &str, kind: &str, id: &str) -> Reply {
     let mut account = shared.account();
     if let Err(r) = managed_vault(&account, me, uuid) {
         return r;
@@ -627,7 +593,7 @@ fn revoke(shared: &Shared, me: &str, uuid: &str, kind: &str, id: &str) -> Reply 
     Reply::plain(json!({"success": 1}))
 }
 
-fn change_acl(
+pub(super) fn change_acl(
     shared: &Shared,
     me: &str,
     uuid: &str,
@@ -635,10 +601,10 @@ fn change_acl(
     id: &str,
     acl_text: &str,
 ) -> Reply {
-    let Ok(new_acl) = acl_text.parse::<u32>() else {
+    let Ok(new_acl) = acl_text.parse::<u32>().map(Acl::from_bits) else {
         return Reply::bad_request();
     };
-    if new_acl & (acl::RWE | acl::MANAGE | acl::RECOVER) == 0 {
+    if !new_acl.intersects(acl::RWE | acl::MANAGE | acl::RECOVER) {
         return Reply::invalid(
             "An access record must grant read, write, export, Manage or Recover.",
         );
@@ -663,7 +629,7 @@ fn change_acl(
     }
 }
 
-fn invite(shared: &Shared, req: &Req, me: &str) -> Reply {
+pub(super) fn invite(shared: &Shared, req: &Req, me: &str) -> Reply {
     let mut account = shared.account();
     if account.plan != Plan::Business {
         return Reply::reason(403, "account_policy");
@@ -715,7 +681,7 @@ fn invite(shared: &Shared, req: &Req, me: &str) -> Reply {
             if managed_vault(&account, me, uuid).is_err() {
                 return Reply::not_permitted();
             }
-            vaults.push((uuid.to_owned(), a as u32));
+            vaults.push((uuid.to_owned(), Acl::from_bits(a as u32)));
         }
         new.push(mutate::new_invitation(
             &shared.entropy,
@@ -737,7 +703,7 @@ fn invite(shared: &Shared, req: &Req, me: &str) -> Reply {
     Reply::sealed(Value::Array(answer))
 }
 
-fn invites(shared: &Shared, me: &str) -> Reply {
+pub(super) fn invites(shared: &Shared, me: &str) -> Reply {
     let account = shared.account();
     if !account.may(me, perm::ADD_PERSON) {
         return Reply::not_permitted();
@@ -752,7 +718,7 @@ fn invites(shared: &Shared, me: &str) -> Reply {
 }
 
 /// The vaults chosen at invitation time, by the uuid of the person who accepted.
-fn invite_vaults(shared: &Shared, me: &str) -> Reply {
+pub(super) fn invite_vaults(shared: &Shared, me: &str) -> Reply {
     let account = shared.account();
     if !account.may(me, perm::ADD_PERSON) {
         return Reply::not_permitted();
@@ -779,7 +745,7 @@ fn invite_vaults(shared: &Shared, me: &str) -> Reply {
     Reply::sealed(json!({ "vaultsByUserUuid": by_user }))
 }
 
-fn revoke_invites(shared: &Shared, me: &str, uuids: &str) -> Reply {
+pub(super) fn revoke_invites(shared: &Shared, me: &str, uuids: &str) -> Reply {
     let mut account = shared.account();
     if !account.may(me, perm::ADD_PERSON) {
         return Reply::not_permitted();
@@ -803,7 +769,7 @@ fn revoke_invites(shared: &Shared, me: &str, uuids: &str) -> Reply {
     Reply::success()
 }
 
-fn confirm(shared: &Shared, req: &Req, me: &str) -> Reply {
+pub(super) fn confirm(shared: &Shared, req: &Req, me: &str) -> Reply {
     let mut account = shared.account();
     if !account.may(me, perm::ADD_PERSON) {
         return Reply::not_permitted();
@@ -843,7 +809,7 @@ fn confirm(shared: &Shared, req: &Req, me: &str) -> Reply {
     // Validate: every person awaits confirmation; every membership is a real wrap of the group
     // keyset to that person; every member (type R) gets Team Members (or, on older accounts, the
     // Everyone vault).
-    let mut new_members: Vec<(String, String, char, KeysetCiphertext)> = Vec::new();
+    let mut new_members: Vec<(String, String, MemberRole, KeysetCiphertext)> = Vec::new();
     for m in &memberships {
         let (Some(group), Some(member), Some(keyset)) = (
             m.get("groupUuid").and_then(Value::as_str),
@@ -867,9 +833,9 @@ fn confirm(shared: &Shared, req: &Req, me: &str) -> Reply {
             );
         }
         let role = if m.get("role").and_then(Value::as_str) == Some("A") {
-            'A'
+            MemberRole::Manager
         } else {
-            'R'
+            MemberRole::Member
         };
         new_members.push((group.to_owned(), member.to_owned(), role, keyset));
     }
@@ -882,7 +848,7 @@ fn confirm(shared: &Shared, req: &Req, me: &str) -> Reply {
         else {
             return Reply::not_found();
         };
-        if vault.vault_type != 'E' && account.effective_acl(vault, me) & acl::MANAGE == 0 {
+        if vault.vault_type != 'E' && !account.effective_acl(vault, me).contains(acl::MANAGE) {
             return Reply::not_permitted();
         }
         match checked_access(&account, vault, record) {
@@ -939,7 +905,7 @@ fn confirm(shared: &Shared, req: &Req, me: &str) -> Reply {
     Reply::success()
 }
 
-fn lifecycle(shared: &Shared, me: &str, action: &str, uuids: &str) -> Reply {
+pub(super) fn lifecycle(shared: &Shared, me: &str, action: &str, uuids: &str) -> Reply {
     let mut account = shared.account();
     let needed = if action == "delete" {
         perm::DELETE_PERSON
@@ -982,7 +948,7 @@ fn lifecycle(shared: &Shared, me: &str, action: &str, uuids: &str) -> Reply {
     Reply::success()
 }
 
-fn report(shared: &Shared, me: &str, uuid: &str) -> Reply {
+pub(super) fn report(shared: &Shared, me: &str, uuid: &str) -> Reply {
     let account = shared.account();
     if uuid != me && !account.may(me, perm::VIEW_PEOPLE) {
         return Reply::not_permitted();

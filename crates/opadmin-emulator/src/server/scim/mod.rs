@@ -38,7 +38,7 @@ use serde_json::{Value, json};
 
 use super::mutate::{self, Lifecycle};
 use super::{Reply, Req, Shared};
-use crate::model::{Account, Group, Plan, User, now_rfc3339};
+use crate::model::{Account, Group, MemberRole, Plan, User, now_rfc3339};
 use crate::rng::Entropy;
 
 /// `filter.maxResults` of the recorded ServiceProviderConfig: the largest page served.
@@ -386,16 +386,28 @@ fn user_reply(shared: &Shared, id: &str, status: u16) -> Reply {
     }
 }
 
-fn get_user(shared: &Shared, req: &Req, id: &str) -> Result<Reply, Reply> {
+/// The one shape of a SCIM "get one": resolve the id among the resources SCIM manages (or answer
+/// its 404), render the resource, and project the requested `attributes` / `excludedAttributes`.
+fn get_one<T>(
+    shared: &Shared,
+    req: &Req,
+    id: &str,
+    resolve: impl for<'a> FnOnce(&'a Account, &str) -> Result<&'a T, Reply>,
+    render: impl FnOnce(&Account, &Extra, &T) -> Value,
+) -> Result<Reply, Reply> {
     let account = shared.account();
     let extra = shared.scim.extra();
-    let u = scim_user(&account, id)?;
+    let found = resolve(&account, id)?;
     let (attributes, excluded) = projection(req);
     Ok(ok(views::project(
-        views::user(&account, &extra, u),
+        render(&account, &extra, found),
         &attributes,
         &excluded,
     )))
+}
+
+fn get_user(shared: &Shared, req: &Req, id: &str) -> Result<Reply, Reply> {
+    get_one(shared, req, id, scim_user, views::user)
 }
 
 /// The attributes a request may change on a user.
@@ -710,15 +722,7 @@ fn group_reply(shared: &Shared, id: &str) -> Reply {
 }
 
 fn get_group(shared: &Shared, req: &Req, id: &str) -> Result<Reply, Reply> {
-    let account = shared.account();
-    let extra = shared.scim.extra();
-    let g = scim_group(&account, id)?;
-    let (attributes, excluded) = projection(req);
-    Ok(ok(views::project(
-        views::group(&account, &extra, g),
-        &attributes,
-        &excluded,
-    )))
+    get_one(shared, req, id, scim_group, views::group)
 }
 
 /// What a request changes on a group.
@@ -908,7 +912,7 @@ fn apply_group_change(shared: &Shared, id: &str, change: GroupChange) -> Result<
     let removals: Vec<String> = current.difference(&target).cloned().collect();
     let group = account.groups.get_mut(id).expect("checked above");
     for (m, keyset) in additions {
-        mutate::add_member(group, m, 'R', keyset, &now);
+        mutate::add_member(group, m, MemberRole::Member, keyset, &now);
     }
     for m in &removals {
         mutate::remove_member(group, m, &now);
@@ -966,7 +970,7 @@ pub(crate) fn accept_provisioned(
             && let Some(g) = account.groups.get_mut(group)
             && let Ok(keyset) = g.keyset.encrypt_for_member(&public, 1)
         {
-            mutate::add_member(g, user.to_owned(), 'R', keyset, &now);
+            mutate::add_member(g, user.to_owned(), MemberRole::Member, keyset, &now);
         }
     }
     Some(user.to_owned())
