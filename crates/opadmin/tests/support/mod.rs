@@ -1,10 +1,32 @@
-//! Test support shared by the SCIM test files: Python tools from PyPI installed into a virtual
-//! environment under the target directory (reused when present), and free loopback ports.
+//! Test support shared by the SCIM test files: the opt-in switch for suites that need tools
+//! from outside Rust, Python tools from PyPI installed into a virtual environment under the target
+//! directory (reused when present), and free loopback ports.
 #![allow(dead_code)]
 
+use std::io::Write as _;
 use std::net::{Ipv4Addr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::Command;
+
+/// The environment variable that opts in to the peer suites: tests that install and run tools
+/// from outside Rust (`scim2-server` and `scim2-cli` from PyPI, 1Password's JS SDK from npm).
+pub const PEER_SUITES_VAR: &str = "OPADMIN_PEER_SUITES";
+
+/// Whether the peer suites run: only when `OPADMIN_PEER_SUITES=1`, so that `cargo test` needs
+/// nothing but Rust by default. When they do not, prints one line naming the skipped test, what
+/// it needs and how to opt in, and the caller returns early.
+pub fn peer_suites_enabled(test: &str, needs: &str) -> bool {
+    if std::env::var_os(PEER_SUITES_VAR).is_some_and(|v| v == "1") {
+        return true;
+    }
+    // Straight to stderr rather than `eprintln!`, which the test harness captures and only shows
+    // for failing tests: a skip must be visible in a passing run.
+    let _ = writeln!(
+        std::io::stderr(),
+        "skipped {test}: needs {needs}; run with {PEER_SUITES_VAR}=1 to include it"
+    );
+    false
+}
 
 /// Runs a command, failing the test with its output if it does not succeed.
 pub fn run(what: &str, cmd: &mut Command) -> String {
