@@ -385,7 +385,7 @@ pub async fn sign_in_with_transport(
 }
 
 /// Signs in with a service-account token (`ops_…`, see
-/// [`ServiceAccountToken`](crate::service_account::ServiceAccountToken)) at the address the token
+/// [`ServiceAccountToken`]) at the address the token
 /// names (a bare host means HTTPS). The flow is the password sign-in's, except that step 2 and
 /// the AUK of step 5 are not derived: the token carries `x` (`srpX`) and the AUK (`muk`). The
 /// token's device is used ([`SignInOptions::device_uuid`] is ignored); service accounts have

@@ -25,7 +25,7 @@
 //!
 //! **Bounded reads.** Every body is read as a stream with a cap
 //! ([`TransportConfig::max_answer_bytes`], default
-//! [`DEFAULT_MAX_ANSWER_BYTES`](crate::http::DEFAULT_MAX_ANSWER_BYTES)); past it the call fails
+//! [`DEFAULT_MAX_ANSWER_BYTES`]); past it the call fails
 //! with [`ApiError::AnswerTooLarge`] and memory stays near the cap. A body that drips slowly
 //! ends at the attempt's total timeout ([`TransportConfig::timeout`]).
 //!

@@ -212,7 +212,7 @@ pub enum BuildError {
     Crypto(#[from] opadmin_crypto::CryptoError),
 }
 
-/// Describes an account; [`AccountBuilder::build`] makes it with real keys.
+/// Describes an account; [`Emulator::start`](crate::Emulator::start) makes it, with real keys.
 #[derive(Debug, Clone)]
 pub struct AccountBuilder {
     name: String,
