@@ -1,7 +1,7 @@
 //! The group-aware vault access rules, as pure functions.
 //!
-//! These are the rules of the seed document (`seed/torii-1password-integration.txt`) and
-//! PROTOCOL.md decision 8:
+//! These are the rules of the integration write-up (docs/requirements.md) and
+//! docs/decisions.md, decision 8:
 //!
 //! * **Effective access** of a user is the most permissive combination (bitwise union) of the
 //!   user's direct grant and the grants of every group the user belongs to.
@@ -633,7 +633,7 @@ mod tests {
 
     #[test]
     fn owners_group_with_manage_only_covers_the_user() {
-        // The Owners group holds Manage (acl 2) on shared vaults; the seed's rule counts it.
+        // The Owners group holds Manage (acl 2) on shared vaults; the integration write-up's rule counts it (docs/requirements.md).
         let vault = [g("owners", P::MANAGE)];
         let plan = plan_grant(&vault, &user(ALICE), &[group("owners")], P::READ_ITEM).unwrap();
         assert!(matches!(plan, GrantPlan::CoveredByGroups { .. }));

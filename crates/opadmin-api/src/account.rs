@@ -1,7 +1,7 @@
 //! The account object and the user's keysets.
 //!
-//! The account object is where every user's `lastAuthAt` comes from (PROTOCOL.md decision 5),
-//! and where groups are listed (decision 6).
+//! The account object is where every user's `lastAuthAt` comes from (docs/decisions.md, decision 5),
+//! and where groups are listed (docs/decisions.md, decision 6).
 
 use crate::client::Client;
 use crate::endpoints::{ACCOUNT, KEYSETS};

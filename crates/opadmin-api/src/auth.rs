@@ -1,4 +1,4 @@
-//! Sign-in (PROTOCOL.md section 3): credentials, options, and the flow that turns them into a
+//! Sign-in (docs/protocol.md section 3): credentials, options, and the flow that turns them into a
 //! signed-in [`Client`] and the user's [`Keyring`].
 //!
 //! The flow, exactly:
@@ -223,7 +223,7 @@ where
 #[derive(Clone)]
 #[non_exhaustive]
 pub struct SignInOptions {
-    /// SRP flavour (v2 by default, PROTOCOL.md decision 1).
+    /// SRP flavour (v2 by default, docs/decisions.md, decision 1).
     pub srp: SrpVersion,
     /// The device uuid to sign in as (26 lower-case base32 characters). When `None`, a new one
     /// is generated: store [`SignedIn::device_uuid`] to be the same device next time.

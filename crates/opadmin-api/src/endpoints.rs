@@ -159,7 +159,7 @@ pub(crate) fn encode_into(out: &mut String, text: &str, keep_commas: bool) {
     }
 }
 
-// ---- Sign-in (PROTOCOL.md 3.2 to 3.6) -----------------------------------------------------
+// ---- Sign-in (docs/protocol.md 3.2 to 3.6) -----------------------------------------------------
 
 /// `POST /api/v3/auth/start`. Marked idempotent: a repeated start only opens another session.
 pub const AUTH_START: Endpoint = Endpoint::new("auth.start", Method::Post, "/api/v3/auth/start")
@@ -214,7 +214,7 @@ pub const SESSION_SIGNOUT: Endpoint =
         // 1Password's web client reads sign-out's `{"success":1}` without decrypting it.
         .answers_plain_success();
 
-// ---- Account, users, reports (PROTOCOL.md 4.3, decision 5) ---------------------------------
+// ---- Account, users, reports (docs/protocol.md 4.3; docs/decisions.md, decision 5) ---------------------------------
 
 /// `GET /api/v1/account?attrs=…`.
 pub const ACCOUNT: Endpoint = Endpoint::new("account.get", Method::Get, "/api/v1/account");
@@ -250,7 +250,7 @@ pub const PEOPLE_REACTIVATE: Endpoint = Endpoint::new(
 pub const PEOPLE_DELETE: Endpoint =
     Endpoint::new("people.delete", Method::Delete, "/api/v1/people/{uuids}");
 
-// ---- Groups (PROTOCOL.md 4.4) ---------------------------------------------------------------
+// ---- Groups (docs/protocol.md 4.4) ---------------------------------------------------------------
 
 /// `GET /api/v2/group/{uuid}?attrs=pubkey,memberships,vault-access`.
 pub const GROUP: Endpoint = Endpoint::new("group.get", Method::Get, "/api/v2/group/{uuid}");
@@ -279,7 +279,7 @@ pub const GROUP_SET_ROLE: Endpoint = Endpoint::new(
 )
 .idempotent();
 
-// ---- Vaults (PROTOCOL.md 4.2, decisions 6 and 8) --------------------------------------------
+// ---- Vaults (docs/protocol.md 4.2; docs/decisions.md, decisions 6 and 8) --------------------------------------------
 
 /// `GET /api/v1/vaults?attrs=combined-access` (a JSON array).
 pub const VAULTS: Endpoint = Endpoint::new("vaults.list", Method::Get, "/api/v1/vaults");
@@ -336,7 +336,7 @@ pub const VAULT_ACL_GROUP: Endpoint = Endpoint::new(
 // not observed separately from them.
 .answers_plain_success();
 
-// ---- Invitations (PROTOCOL.md 4.3) -----------------------------------------------------------
+// ---- Invitations (docs/protocol.md 4.3) -----------------------------------------------------------
 
 /// `POST /api/v1/invite {invites, type}`: sends emails; never repeated.
 pub const INVITE: Endpoint = Endpoint::new("invite.send", Method::Post, "/api/v1/invite");

@@ -1,5 +1,5 @@
 //! The crate's error taxonomy, and the mapping from server error answers to it
-//! (PROTOCOL.md 3.7).
+//! (docs/protocol.md 3.7).
 //!
 //! Every message says what to do next. No variant carries a password, Secret Key, session key,
 //! token or request body: server messages are kept only as the short text the server wrote.
@@ -10,7 +10,7 @@ use thiserror::Error;
 
 use crate::models::ServerErrorBody;
 
-/// The exact message of [`ApiError::NoManageVaultPermission`] (from the seed document).
+/// The exact message of [`ApiError::NoManageVaultPermission`] (from the integration write-up, docs/requirements.md).
 pub const NO_MANAGE_VAULT_MESSAGE: &str = "The admin account does not have access to this vault. Ensure the user whose credentials are used to connect the integration has access to this vault, and that they have the 'Manage Vault' permission on it.";
 
 /// Everything that can go wrong talking to a 1Password account.

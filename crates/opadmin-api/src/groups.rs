@@ -16,7 +16,7 @@ use crate::types::{GroupId, GroupRole, UserId};
 pub const GROUP_ATTRS: &str = "pubkey,memberships,vault-access";
 
 impl Client {
-    /// The groups the signed-in user may see (PROTOCOL.md decisions 6 and 7), from
+    /// The groups the signed-in user may see (docs/decisions.md, decisions 6 and 7), from
     /// `GET /api/v1/account?attrs=groups`; b5 has no group listing of its own. One page.
     pub fn groups(&self) -> Pages<Group> {
         let client = self.clone();

@@ -18,7 +18,7 @@
 //!
 //! And the parts that need no network:
 //!
-//! * [`models`]: serde wire models of every object a client sends or reads (PROTOCOL.md
+//! * [`models`]: serde wire models of every object a client sends or reads (docs/protocol.md
 //!   sections 3 and 4), one module per area (`auth`, `account`, `user`, `group`, `vault`,
 //!   `invite`, `common`). Encrypted values are [`opadmin_crypto::envelope::Envelope`]s.
 //! * [`types`]: domain types with meaning instead of wire letters ([`types::UserState`],

@@ -1,6 +1,6 @@
 //! Lazy pages of a listing.
 //!
-//! The b5 listings this crate reads have no paging cursor (PROTOCOL.md decision 5): each
+//! The b5 listings this crate reads have no paging cursor (docs/decisions.md, decision 5): each
 //! answers everything the signed-in user may see in one response. A [`Pages`] is therefore a
 //! queue of requests known in advance, sent one at a time as pages are asked for. What one page
 //! is, per listing:

@@ -1,4 +1,4 @@
-//! Reports: one user's overview, including `lastAuthAt` (PROTOCOL.md decision 5).
+//! Reports: one user's overview, including `lastAuthAt` (docs/decisions.md, decision 5).
 
 use crate::client::Client;
 use crate::endpoints::USER_REPORT;

@@ -1,5 +1,5 @@
-//! Service-account tokens (`ops_…`, PROTOCOL.md 3.8 and "Observed from the official 1Password
-//! SDK"): what they carry, and how they are read.
+//! Service-account tokens (`ops_…`, docs/protocol.md 3.8 and "Observed from 1Password's own
+//! client"): what they carry, and how they are read.
 //!
 //! A token is `ops_` followed by base64url (with or without `=` padding) of a JSON object:
 //!

@@ -1,7 +1,7 @@
 //! The transport: one HTTP client per sign-in address, the b5 headers, session encryption and
 //! the request MAC, retries, and the transparent sign-in again when a session expires.
 //!
-//! What every request gets (PROTOCOL.md 3.1, 3.5):
+//! What every request gets (docs/protocol.md 3.1, 3.5):
 //!
 //! * `X-AgileBits-Client` ([`TransportConfig::client`], default [`DEFAULT_CLIENT`]);
 //! * `X-AgileBits-Session-ID` once a session exists;

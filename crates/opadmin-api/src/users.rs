@@ -17,7 +17,7 @@ pub const MAX_EMAILS_CHARS: usize = 350;
 /// The `attrs` [`Client::user`] asks for by default.
 pub const USER_ATTRS: &str = "pubkey,groups,vault-access";
 
-/// Filters of `GET /api/v3/users` (PROTOCOL.md decision 5). Empty lists filter nothing.
+/// Filters of `GET /api/v3/users` (docs/decisions.md, decision 5). Empty lists filter nothing.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct UserFilter {

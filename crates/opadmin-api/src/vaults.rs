@@ -2,7 +2,7 @@
 //! change permissions).
 //!
 //! Access changes answer plain `{"success": 1}`. A refusal for lack of the Manage Vault
-//! permission (HTTP 403, error 101; PROTOCOL.md decision 8) is
+//! permission (HTTP 403, error 101; docs/decisions.md, decision 8) is
 //! [`ApiError::NoManageVaultPermission`].
 
 use futures::FutureExt;

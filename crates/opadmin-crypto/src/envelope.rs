@@ -1,5 +1,5 @@
 //! Symmetric keys and the JWE-like encrypted envelope used for every b5 ciphertext
-//! (PROTOCOL.md 3.5): `{kid, enc: "A256GCM", cty: "b5+jwk+json", iv, data}`, AES-256-GCM, 12-byte
+//! (docs/protocol.md 3.5): `{kid, enc: "A256GCM", cty: "b5+jwk+json", iv, data}`, AES-256-GCM, 12-byte
 //! IV, 16-byte tag appended, no AAD, base64url without padding.
 
 use std::fmt;

@@ -1,4 +1,4 @@
-//! Two-Secret Key Derivation (2SKD): the Account Unlock Key and SRP `x` (PROTOCOL.md 1.2, 1.3).
+//! Two-Secret Key Derivation (2SKD): the Account Unlock Key and SRP `x` (docs/protocol.md 1.2, 1.3).
 
 use hkdf::Hkdf;
 use sha2::{Sha256, Sha512};
@@ -209,7 +209,7 @@ pub fn secret_key_hkdf(secret_key: &SecretKey) -> SecretBytes32 {
     ))
 }
 
-/// The 2SKD itself (PROTOCOL.md 1.2): `PBKDF2(password, HKDF(salt, email, info)) XOR HKDF(Secret Key)`.
+/// The 2SKD itself (docs/protocol.md 1.2): `PBKDF2(password, HKDF(salt, email, info)) XOR HKDF(Secret Key)`.
 pub fn two_secret_derive(
     password: &Password,
     email: &str,

@@ -1,6 +1,6 @@
 //! Keysets: the wire shape of an encrypted keyset, generation, and the decryption chain
 //! AUK -> keyset symmetric key -> RSA private key -> keysets and vault keys wrapped to it
-//! (PROTOCOL.md 4.1, 4.4).
+//! (docs/protocol.md 4.1, 4.4).
 
 use serde::{Deserialize, Serialize};
 

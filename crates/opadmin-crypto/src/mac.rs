@@ -1,4 +1,4 @@
-//! The request MAC, header `X-AgileBits-MAC: v1|{requestID}|{mac}` (PROTOCOL.md 3.5).
+//! The request MAC, header `X-AgileBits-MAC: v1|{requestID}|{mac}` (docs/protocol.md 3.5).
 //!
 //! `macKey = HMAC-SHA256(session key, "He never wears a Mac, in the pouring rain. Very strange.")`;
 //! message `sessionID|METHOD|host/path?query|v1|requestID` (host without port, path without its

@@ -10,7 +10,7 @@ use crate::encoding::{b64url_decode, b64url_encode, base32_decode};
 use crate::error::{CryptoError, Result};
 
 /// `dshmac = b64url(HMAC-SHA256(b64url-decode(dsecret), base32-decode(sessionID)))[0..8]`
-/// (PROTOCOL.md 3.6).
+/// (docs/protocol.md 3.6).
 pub fn dshmac(dsecret: &str, session_id: &str) -> Result<String> {
     let key = Zeroizing::new(b64url_decode(dsecret)?);
     let msg = base32_decode(session_id)?;

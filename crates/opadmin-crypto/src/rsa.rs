@@ -1,4 +1,4 @@
-//! RSA-OAEP key wrapping with `aws-lc-rs` (PROTOCOL.md 4.1, 4.2): `RSA-OAEP` is OAEP with SHA-1
+//! RSA-OAEP key wrapping with `aws-lc-rs` (docs/protocol.md 4.1, 4.2): `RSA-OAEP` is OAEP with SHA-1
 //! (MGF1-SHA1), `RSA-OAEP-256` OAEP with SHA-256. Keys travel as JWKs; they are converted to and
 //! from DER (PKCS#1 inside PKCS#8 / SubjectPublicKeyInfo) with the `pkcs1`/`pkcs8` crates.
 

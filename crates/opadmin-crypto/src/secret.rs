@@ -19,7 +19,7 @@ impl Password {
         &self.0
     }
 
-    /// The password as 2SKD uses it: trimmed, Unicode NFKD normalised, UTF-8 (PROTOCOL.md 1.1).
+    /// The password as 2SKD uses it: trimmed, Unicode NFKD normalised, UTF-8 (docs/protocol.md 1.1).
     pub fn normalized(&self) -> Zeroizing<Vec<u8>> {
         use unicode_normalization::UnicodeNormalization;
         let s: Zeroizing<String> = Zeroizing::new(self.0.trim().nfkd().collect());

@@ -2,7 +2,7 @@
 //!
 //! Printed form `A3-ASWWYB-798JRY-LJVD4-23DC2-86TVM-H43EB`: format (2), account id (6), secret (26;
 //! 25 for the legacy `A2` format), over the alphabet `23456789ABCDEFGHJKLMNPQRSTVWXYZ`
-//! (PROTOCOL.md 1.4).
+//! (docs/protocol.md 1.4).
 
 use std::fmt;
 

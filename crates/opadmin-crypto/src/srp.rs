@@ -1,4 +1,4 @@
-//! SRP over the RFC 5054 4096-bit group with g = 5, in 1Password's two flavours (PROTOCOL.md 2).
+//! SRP over the RFC 5054 4096-bit group with g = 5, in 1Password's two flavours (docs/protocol.md 2).
 //!
 //! The `srp` crate supplies the group and the constant-time modular arithmetic
 //! (`compute_g_x`, `compute_premaster_secret`, `compute_b_pub`); the 1Password-specific parts
@@ -30,7 +30,7 @@ type Server = srp::Server<G4096, Sha256>;
 /// Byte length of the group modulus (4096 bits).
 const N_LEN: usize = 512;
 
-/// Which SRP flavour a sign-in uses (PROTOCOL.md decision 1: v2 by default).
+/// Which SRP flavour a sign-in uses (docs/decisions.md, decision 1: v2 by default).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum SrpVersion {
     /// Session-id multiplier, hex-string u, proof by `auth/verify`.
@@ -72,7 +72,7 @@ pub fn to_server_hex(bytes: &[u8]) -> String {
 }
 
 /// Even-length lowercase hex (one leading zero added when needed): what the official client
-/// requires of `userB` (PROTOCOL.md "Observed").
+/// requires of `userB` (docs/protocol.md "Observed from 1Password's own client").
 pub fn to_even_hex(bytes: &[u8]) -> String {
     let hex = to_server_hex(bytes);
     if hex.len() % 2 == 1 {

@@ -172,7 +172,7 @@ impl VaultSpec {
         self
     }
 
-    /// The creator chose to exclude Administrators (the seed's "Vault Management Permissions").
+    /// The creator chose to exclude Administrators (the "Vault Management Permissions" of the integration write-up, docs/requirements.md).
     pub fn exclude_administrators(mut self) -> Self {
         self.exclude_admins = true;
         self
@@ -717,7 +717,7 @@ impl Maker {
             }
         }
 
-        // Every group's keyset is also wrapped to the Recovery group (PROTOCOL.md 4.4).
+        // Every group's keyset is also wrapped to the Recovery group (docs/protocol.md 4.4).
         let recovery_public = account.groups[&recovery_id].keyset.public_key().clone();
         for g in account
             .groups

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-/// Which SRP flavours the emulated account accepts (PROTOCOL.md decision 1).
+/// Which SRP flavours the emulated account accepts (docs/decisions.md, decision 1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum SrpFlavours {
     /// Only v1 (`/api/v1/auth`, `/api/v2/auth/verify`).
@@ -37,7 +37,7 @@ pub struct Faults {
     /// `--break omit-new-email` sets it.
     pub omit_auth_start_new_email: bool,
     /// Test aid: `GET /api/v2/account/keysets` answers without its `version` key, which
-    /// PROTOCOL.md "Observed" lists as required by the official 1Password SDK. (Dropping
+    /// docs/protocol.md "Observed from 1Password's own client" lists as required by the official 1Password SDK. (Dropping
     /// `newEmail` turned out not to stop SDK 0.5.0; this one does, and the interop test shows it.)
     pub omit_keysets_version: bool,
 }
@@ -49,7 +49,7 @@ pub struct EmulatorConfig {
     pub port: u16,
     /// SRP flavours accepted.
     pub srp: SrpFlavours,
-    /// Idle time after which a session expires (PROTOCOL.md decision 3: 30 minutes).
+    /// Idle time after which a session expires (docs/decisions.md, decision 3: 30 minutes).
     pub session_idle_timeout: Duration,
     /// Injected faults.
     pub faults: Faults,

@@ -1,6 +1,6 @@
 //! # opadmin-emulator
 //!
-//! A server that speaks 1Password's b5 protocol (PROTOCOL.md) with real crypto over an in-memory
+//! A server that speaks 1Password's b5 protocol (docs/protocol.md) with real crypto over an in-memory
 //! account, so that the SDK, its examples and tests, the CLI and other people's connectors run
 //! complete flows without a real account and without any network.
 //!

@@ -12,7 +12,7 @@ use opadmin_crypto::keyset::{Keyset, KeysetCiphertext};
 use opadmin_crypto::rsa::{RsaPrivateKey, RsaPublicKey};
 use opadmin_crypto::secret::SecretBytes32;
 
-/// A vault access control list: the `acl` bits of an access record (PROTOCOL.md 4.2). The
+/// A vault access control list: the `acl` bits of an access record (docs/protocol.md 4.2). The
 /// named bits the emulator's rules use are in [`acl`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize)]
 #[serde(transparent)]
@@ -86,7 +86,7 @@ impl From<Acl> for u64 {
     }
 }
 
-/// The named vault acl bits the emulator's rules use (PROTOCOL.md 4.2), as [`Acl`] values
+/// The named vault acl bits the emulator's rules use (docs/protocol.md 4.2), as [`Acl`] values
 /// (combine them with `|`: `acl::RWE | acl::MANAGE`).
 pub mod acl {
     use super::Acl;
@@ -196,7 +196,7 @@ impl MemberRole {
     }
 }
 
-/// Account permission bits (`combinedPermissions`, group `permissions`; PROTOCOL.md 4.3).
+/// Account permission bits (`combinedPermissions`, group `permissions`; docs/protocol.md 4.3).
 pub mod perm {
     /// Member of Team Members.
     pub const TEAM_MEMBERS: u64 = 0x1;
@@ -233,7 +233,7 @@ pub mod perm {
 }
 
 /// The plan of an account. Both are account type `B`; the tier name tells them apart
-/// (PROTOCOL.md decision 9).
+/// (docs/decisions.md, decision 9).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Plan {
     /// 1Password Business: invitations allowed.
@@ -373,7 +373,7 @@ pub(crate) struct Invitation {
 ///
 /// Decision (one place, see `crate::service_account`): the emulator stores the SRP `x` and the
 /// AUK themselves, random, instead of deriving them from a password: a service account has no
-/// password anyone knows, and its token carries exactly these two values (PROTOCOL.md 3.8).
+/// password anyone knows, and its token carries exactly these two values (docs/protocol.md 3.8).
 /// The verifier in the user's [`SignIn`] is `g^x`, and the keyset is encrypted with the AUK, as
 /// for people.
 #[derive(Clone)]
@@ -490,8 +490,8 @@ impl Account {
             })
     }
 
-    /// Whether a user sees a group: members, holders of View/Manage Groups (PROTOCOL.md
-    /// decision 7), and a service account the group was shown to (see
+    /// Whether a user sees a group: members, holders of View/Manage Groups (docs/protocol.md
+    /// docs/decisions.md, decision 7), and a service account the group was shown to (see
     /// `crate::service_account` for that decision).
     pub fn sees_group(&self, group: &Group, user: &str) -> bool {
         group.members.contains_key(user)

@@ -1,5 +1,5 @@
 //! Service accounts: users of type `S` that sign in with an `ops_` token instead of an email,
-//! password and Secret Key (PROTOCOL.md 3.8 and "Observed from the official 1Password SDK").
+//! password and Secret Key (docs/protocol.md 3.8 and "Observed from 1Password's own client").
 //!
 //! Decisions, kept here in one place:
 //!
@@ -17,14 +17,14 @@
 //! * **Address.** `signInAddress` is the emulator's `host:port`, known only once the listener is
 //!   bound: the token is rendered on request ([`render_token`]), never stored.
 //! * **Encoding.** `ops_` + base64url **without padding** of the JSON (the b5 wire form of
-//!   base64url everywhere else; PROTOCOL.md 3.5).
+//!   base64url everywhere else; docs/protocol.md 3.5).
 //! * **Visibility.** A service account is in no group. It sees the vaults it was given directly
-//!   and the groups it was shown ([`ServiceAccountSpec::group`]): PROTOCOL.md decision 7 lets
+//!   and the groups it was shown ([`ServiceAccountSpec::group`]): docs/decisions.md, decision 7 lets
 //!   anyone see the groups it "may manage", and a service account may manage a group's access to
 //!   the vaults it holds Manage on, so it is shown those groups. This is deliberately narrower
 //!   than the ViewGroups/ManageGroups account permissions (which show every group and, for
 //!   ManageGroups, allow membership changes a service account may never make); those bits can
-//!   still be given with [`ServiceAccountSpec::permissions`]. The Manage-bit rule (decision 8)
+//!   still be given with [`ServiceAccountSpec::permissions`]. The Manage-bit rule (docs/decisions.md, decision 8)
 //!   applies to it like to anyone.
 //! * **What it may not do.** 1Password documents that service accounts cannot manage people or
 //!   groups or administer the account. The emulator answers HTTP 403, errorCode 101 to a
@@ -33,7 +33,7 @@
 //!   are is an attribute of each route in the server's one route table (`server/routes.rs`).
 //! * **Listings.** People listings (`/api/v3/users`, the account object's `users` and `counts`)
 //!   leave service accounts out, as the real `/api/v3/users` lists them apart
-//!   (`serviceAccounts`, PROTOCOL.md 4.3). A service account still sees itself.
+//!   (`serviceAccounts`, docs/protocol.md 4.3). A service account still sees itself.
 
 use opadmin_crypto::encoding::{b64url_encode, hex_encode};
 use serde_json::json;

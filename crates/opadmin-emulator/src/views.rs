@@ -1,4 +1,4 @@
-//! JSON views of the account model in the wire shapes of PROTOCOL.md and the real fixtures.
+//! JSON views of the account model in the wire shapes of docs/protocol.md and the real fixtures.
 //! Tests parse every view with `opadmin-api`'s models, so the two cannot drift apart.
 
 use serde_json::{Value, json};

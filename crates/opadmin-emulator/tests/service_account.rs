@@ -1,5 +1,5 @@
 //! Service accounts against a client written from opadmin-crypto alone: the `ops_` token's
-//! shape, sign-in with it (no 2SKD), and every response shape of PROTOCOL.md's "Observed from the
+//! shape, sign-in with it (no 2SKD), and every response shape of docs/protocol.md's "Observed from the
 //! official 1Password SDK" section for a service-account caller; what a service account may not
 //! do; the broken-shape knob.
 

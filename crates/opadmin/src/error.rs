@@ -31,7 +31,7 @@ pub enum Error {
         "the integration user is {0}: an owner must reactivate it (or use another administrator)"
     )]
     AdminDisabled(&'static str),
-    /// The seed document's error: no Manage Vault permission on that vault.
+    /// The integration write-up's error (docs/requirements.md): no Manage Vault permission on that vault.
     #[error("{}", opadmin_api::error::NO_MANAGE_VAULT_MESSAGE)]
     NoManageVaultPermission,
     /// The account is not on 1Password Business (invitations).

@@ -185,7 +185,7 @@ pub enum GrantOutcome {
         /// The existing grant.
         current: VaultPermissions,
     },
-    /// The person has access through groups, so was not added directly (the seed's rule).
+    /// The person has access through groups, so was not added directly (the integration write-up's rule, docs/requirements.md).
     CoveredByGroups {
         /// The groups giving access.
         groups: Vec<GroupGrant>,

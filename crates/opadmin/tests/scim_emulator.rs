@@ -513,7 +513,7 @@ fn parse(output: &str) -> Vec<Check> {
     checks
 }
 
-/// Failures that are 1Password's recorded behaviour (SCIM.md), by check name and reason.
+/// Failures that are 1Password's recorded behaviour (docs/scim.md), by check name and reason.
 const EXPLAINED: &[(&str, &str, &str)] = &[
     (
         "service_provider_config_endpoint",

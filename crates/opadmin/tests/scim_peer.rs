@@ -1,6 +1,6 @@
 //! The SCIM backend against an independent SCIM 2.0 server: `scim2-server` 0.8.3 from PyPI
 //! (Apache-2.0), installed by this test into a virtual environment under the target directory
-//! (reused when present) and started on a free loopback port (SCIM.md §2.2), then put through
+//! (reused when present) and started on a free loopback port (docs/scim.md §2.2), then put through
 //! the shared [`conformance`] suite.
 //!
 //! Opt-in: the test runs only with `OPADMIN_PEER_SUITES=1` (as `.ci/run` sets it) and otherwise

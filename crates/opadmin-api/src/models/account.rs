@@ -1,5 +1,5 @@
 //! The account object (`GET /api/v1/account?attrs=me,users,groups,vaults,tier,counts,...`) and
-//! the keysets answer (PROTOCOL.md 4.1, 4.3, decisions 5, 6, 9).
+//! the keysets answer (docs/protocol.md 4.1, 4.3; docs/decisions.md, decisions 5, 6, 9).
 
 use opadmin_crypto::keyset::KeysetCiphertext;
 use serde::{Deserialize, Serialize};
@@ -89,7 +89,7 @@ pub struct Account {
 }
 
 impl Account {
-    /// The plan: Business, Teams, Family or Individual (PROTOCOL.md decision 9).
+    /// The plan: Business, Teams, Family or Individual (docs/decisions.md, decision 9).
     pub fn plan(&self) -> Plan {
         Plan::from_account(
             self.account_type,

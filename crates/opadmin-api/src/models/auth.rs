@@ -1,4 +1,4 @@
-//! Sign-in messages (PROTOCOL.md 3.2 to 3.6): session start, device registration, SRP v1 and
+//! Sign-in messages (docs/protocol.md 3.2 to 3.6): session start, device registration, SRP v1 and
 //! v2, verify (v1) and complete (v2), MFA challenge and answer.
 
 use serde::{Deserialize, Serialize};
@@ -404,7 +404,7 @@ pub struct MfaCode {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct MfaDsecret {
-    /// HMAC of the session id under the remembered token (PROTOCOL.md 3.6).
+    /// HMAC of the session id under the remembered token (docs/protocol.md 3.6).
     pub dshmac: String,
 }
 

@@ -28,7 +28,7 @@ impl Default for SuccessResponse {
     }
 }
 
-/// An error body: `{errorCode, errorMessage, requestId}` or `{reason}` (PROTOCOL.md 3.7). Every
+/// An error body: `{errorCode, errorMessage, requestId}` or `{reason}` (docs/protocol.md 3.7). Every
 /// field is optional, so `{}` (the server's answer to an unknown account) parses too.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -1,4 +1,4 @@
-//! Groups and memberships (PROTOCOL.md 4.4 and the "Observed" section).
+//! Groups and memberships (docs/protocol.md 4.4 and the "Observed" section).
 
 use opadmin_crypto::jwk::Jwk;
 use opadmin_crypto::keyset::KeysetCiphertext;

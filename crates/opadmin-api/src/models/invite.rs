@@ -1,4 +1,4 @@
-//! Invitations (PROTOCOL.md 4.3). Sending invitations needs a Business account.
+//! Invitations (docs/protocol.md 4.3). Sending invitations needs a Business account.
 
 use serde::{Deserialize, Serialize};
 

@@ -1,4 +1,4 @@
-//! Wire models: the JSON objects a client sends and reads (PROTOCOL.md sections 3 and 4),
+//! Wire models: the JSON objects a client sends and reads (docs/protocol.md sections 3 and 4),
 //! serde-ready with the server's field names.
 //!
 //! Conventions:

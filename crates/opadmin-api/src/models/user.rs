@@ -1,5 +1,5 @@
 //! People (users): the Person object, the users list, user reports and the administrator's
-//! people bodies (PROTOCOL.md 4.3).
+//! people bodies (docs/protocol.md 4.3).
 
 use opadmin_crypto::jwk::Jwk;
 use opadmin_crypto::keyset::KeysetCiphertext;

@@ -1,4 +1,4 @@
-//! Vaults and vault access records (PROTOCOL.md 4.2 and the "Observed" section).
+//! Vaults and vault access records (docs/protocol.md 4.2 and the "Observed" section).
 
 use opadmin_crypto::envelope::Envelope;
 use serde::{Deserialize, Serialize};

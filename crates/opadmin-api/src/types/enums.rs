@@ -1,4 +1,4 @@
-//! Single-letter enumerations of the b5 protocol (PROTOCOL.md 4.2, 4.3, 4.4), turned into types
+//! Single-letter enumerations of the b5 protocol (docs/protocol.md 4.2, 4.3, 4.4), turned into types
 //! with meaning. Each one reads and writes its letter on the wire, shows the CLI-style name
 //! (`ACTIVE`, `SUSPENDED`, ...) with `Display`, parses either the letter or the name with
 //! `FromStr`, and keeps letters it does not know in `Unknown(char)` rather than failing.
@@ -132,7 +132,7 @@ macro_rules! letter_enum {
 }
 
 letter_enum!(
-    /// A user's state (PROTOCOL.md 4.3, `User.State`). Names follow the 1Password CLI and op-js.
+    /// A user's state (docs/protocol.md 4.3, `User.State`). Names follow the 1Password CLI and op-js.
     ///
     /// Decision: the provisioning letters `T`, `3`, `4` (ProvisionPending, ProvisionStarted,
     /// ProvisionAccepted) are shown as `TRANSFER_PENDING`, `TRANSFER_STARTED` and
@@ -192,7 +192,7 @@ impl UserState {
 }
 
 letter_enum!(
-    /// A user's type (PROTOCOL.md 4.3, `User.Type`).
+    /// A user's type (docs/protocol.md 4.3, `User.Type`).
     UserType("user type", unknown = "UNKNOWN") {
         /// `R`: a regular member.
         Member = 'R' => "MEMBER",
@@ -204,7 +204,7 @@ letter_enum!(
 );
 
 letter_enum!(
-    /// A group's type (PROTOCOL.md 4.4).
+    /// A group's type (docs/protocol.md 4.4).
     GroupType("group type", unknown = "UNKNOWN_TYPE") {
         /// `O`: Owners.
         Owners = 'O' => "OWNERS",
@@ -224,7 +224,7 @@ letter_enum!(
 );
 
 letter_enum!(
-    /// A member's role in a group (PROTOCOL.md 4.4).
+    /// A member's role in a group (docs/protocol.md 4.4).
     GroupRole("group role", unknown = "UNKNOWN") {
         /// `A`: manager of the group.
         Manager = 'A' => "MANAGER",
@@ -234,7 +234,7 @@ letter_enum!(
 );
 
 letter_enum!(
-    /// The state of a group or of a group membership (PROTOCOL.md 4.4).
+    /// The state of a group or of a group membership (docs/protocol.md 4.4).
     GroupState("group state", unknown = "UNKNOWN") {
         /// `A`: active.
         Active = 'A' => "ACTIVE",
@@ -246,7 +246,7 @@ letter_enum!(
 );
 
 letter_enum!(
-    /// A vault's type (PROTOCOL.md 4.2).
+    /// A vault's type (docs/protocol.md 4.2).
     VaultType("vault type", unknown = "UNKNOWN") {
         /// `P`: a person's private vault.
         Personal = 'P' => "PERSONAL",
@@ -266,7 +266,7 @@ letter_enum!(
 );
 
 letter_enum!(
-    /// An account's type (PROTOCOL.md 4.3). Business and Teams accounts are both `B`; tell them
+    /// An account's type (docs/protocol.md 4.3). Business and Teams accounts are both `B`; tell them
     /// apart with [`Plan`].
     AccountType("account type", unknown = "UNKNOWN") {
         /// `I`: individual.
@@ -279,7 +279,7 @@ letter_enum!(
 );
 
 letter_enum!(
-    /// An account's state (PROTOCOL.md 4.3).
+    /// An account's state (docs/protocol.md 4.3).
     AccountState("account state", unknown = "UNKNOWN") {
         /// `R`: registered.
         Registered = 'R' => "REGISTERED",
@@ -293,7 +293,7 @@ letter_enum!(
 );
 
 letter_enum!(
-    /// An invitation's state (PROTOCOL.md 4.3).
+    /// An invitation's state (docs/protocol.md 4.3).
     InvitationState("invitation state", unknown = "UNKNOWN") {
         /// `P`: sent, not yet accepted.
         Pending = 'P' => "PENDING",
@@ -324,7 +324,7 @@ pub enum Plan {
 impl Plan {
     /// The plan from the account type and its tier name (`tier.name` in the account object).
     ///
-    /// Decision (PROTOCOL.md decision 9): Business and Teams accounts are both type `B`, so the
+    /// Decision (docs/decisions.md, decision 9): Business and Teams accounts are both type `B`, so the
     /// tier name decides: it contains `business` or `enterprise` for Business, `team` for Teams.
     /// Individual and Family accounts are recognised by their type alone.
     pub fn from_account(account_type: AccountType, tier_name: Option<&str>) -> Self {

@@ -1,5 +1,5 @@
-//! Vault permissions: the ACL bit set of a vault access record (PROTOCOL.md 4.2), the
-//! Business and Teams permission names (LANDSCAPE.md 1.4), and the dependency rules between them.
+//! Vault permissions: the ACL bit set of a vault access record (docs/protocol.md 4.2), the
+//! Business and Teams permission names (docs/landscape.md 1.4), and the dependency rules between them.
 
 use std::fmt;
 use std::ops::{BitAnd, BitOr, BitOrAssign, Not, Sub};
@@ -123,7 +123,7 @@ impl VaultPermissions {
     }
 
     /// The set closed under the grant dependencies: adding a permission adds every permission
-    /// it needs (LANDSCAPE.md 1.4), e.g. `edit_items` brings `view_and_copy_passwords` and
+    /// it needs (docs/landscape.md 1.4), e.g. `edit_items` brings `view_and_copy_passwords` and
     /// `view_items`. Teams: `allow_editing` brings `allow_viewing`.
     pub fn with_dependencies(self) -> Self {
         let mut out = self;
@@ -259,7 +259,7 @@ const ALIASES: &[(&str, VaultPermissions)] = &[
     ("none", VaultPermissions::NONE),
 ];
 
-/// Grant dependencies: each permission with everything it needs, transitively (LANDSCAPE.md
+/// Grant dependencies: each permission with everything it needs, transitively (docs/landscape.md
 /// 1.4, as 1Password's CLI documentation and baton-1password describe them). `manage_vault` and
 /// `recover_vault` need nothing.
 const DEPENDENCIES: &[(VaultPermissions, VaultPermissions)] = {

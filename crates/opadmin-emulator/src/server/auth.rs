@@ -1,6 +1,6 @@
 //! Sign-in: `auth/start`, device registration, SRP v1 and v2, `verify`/`complete`, MFA.
 //!
-//! Decisions (PROTOCOL.md is silent; kept here, in one place):
+//! Decisions where the sources are silent (recorded in docs/decisions.md; kept here, in one place):
 //! * an unknown email answers HTTP 400 `{}` (no user enumeration); a wrong Secret Key format
 //!   400 `{"reason":"invalid_sk_prefix_format"}`;
 //! * a wrong password shows as a failed `confirm-key` (v2) or an unreadable `verify` (v1):

@@ -96,7 +96,7 @@ pub(crate) struct Reply {
     pub headers: Vec<(&'static str, String)>,
 }
 
-/// Error numbers of PROTOCOL.md 3.7 the emulator answers with.
+/// Error numbers of docs/protocol.md 3.7 the emulator answers with.
 pub(crate) mod code {
     pub const BAD_REQUEST: i64 = 100;
     pub const NOT_PERMITTED: i64 = 101;

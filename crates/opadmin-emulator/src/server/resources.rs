@@ -1,5 +1,5 @@
 //! Account, people, groups, vaults, invitations and reports. Every listing shows only what the
-//! signed-in person may see (PROTOCOL.md decision 7); every change checks its authority first
+//! signed-in person may see (docs/decisions.md, decision 7); every change checks its authority first
 //! and validates everything before applying anything.
 
 use opadmin_crypto::envelope::Envelope;
@@ -459,7 +459,7 @@ pub(super) fn vault(shared: &Shared, req: &Req, me: &str, uuid: &str) -> Reply {
     )
 }
 
-/// The vault, if `me` sees it and holds Manage on it (PROTOCOL.md decision 8).
+/// The vault, if `me` sees it and holds Manage on it (docs/decisions.md, decision 8).
 fn managed_vault<'a>(account: &'a Account, me: &str, uuid: &str) -> Result<&'a Vault, Reply> {
     let vault = account.vaults.get(uuid).ok_or_else(Reply::not_found)?;
     if !account.effective_acl(vault, me).contains(acl::MANAGE) {

@@ -45,7 +45,7 @@ pub(crate) struct Session {
     pub mfa_failures: u32,
 }
 
-/// Decision 2 of PROTOCOL.md: request ids must be new, at most this far above the highest seen,
+/// docs/decisions.md, decision 2: request ids must be new, at most this far above the highest seen,
 /// and may arrive out of order within this window below it.
 pub(crate) const REQUEST_ID_WINDOW: u64 = 64;
 
@@ -106,7 +106,7 @@ impl Session {
     ///
     /// Observed: the official SDK starts a session's request ids at a random value (e.g.
     /// 10732530), not at 1, so the first signed request of a session sets the starting point;
-    /// after it the replay window of PROTOCOL.md decision 2 applies.
+    /// after it the replay window of docs/decisions.md, decision 2 applies.
     pub fn accept_request_id(&mut self, id: u64) -> bool {
         if self.highest_request_id == 0 && self.seen.is_empty() && id > 0 {
             self.highest_request_id = id - 1;

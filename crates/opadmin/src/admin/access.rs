@@ -46,7 +46,7 @@ impl Admin {
         ))
     }
 
-    /// A vault with its accessors; a vault the administrator cannot see is the seed's
+    /// A vault with its accessors; a vault the administrator cannot see is, as the integration write-up (docs/requirements.md) says,
     /// "does not have access to this vault" error.
     async fn vault_with_access(&self, vault: &VaultId) -> Result<models::Vault> {
         self.client().vault(vault).await.map_err(|e| match e {
@@ -132,7 +132,7 @@ impl Admin {
         }
     }
 
-    /// Grants a person access to a vault, following the seed's rules: a person who already has
+    /// Grants a person access to a vault, following the integration write-up's rules (docs/requirements.md): a person who already has
     /// direct access is left alone (`AlreadyDirect`); a person who has access through a group is
     /// not added directly (`CoveredByGroups`); otherwise the permissions, closed under their
     /// dependencies, are granted. Needs Manage Vault on that vault.
@@ -148,7 +148,7 @@ impl Admin {
             .await
     }
 
-    /// Revokes a person's direct access. Access through groups is not revoked (the seed's
+    /// Revokes a person's direct access. Access through groups is not revoked (the integration write-up's, docs/requirements.md,
     /// rule); it is reported so the caller can remove the person from those groups.
     pub async fn revoke_vault_access(
         &self,

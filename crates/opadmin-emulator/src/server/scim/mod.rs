@@ -1,8 +1,8 @@
 //! SCIM 2.0 over the same in-memory account, answering as 1Password's SCIM bridge was recorded
-//! answering (SCIM.md): its own bearer token, `application/scim+json`, `/Users` and `/Groups`
+//! answering (docs/scim.md): its own bearer token, `application/scim+json`, `/Users` and `/Groups`
 //! with `attr eq "value"` filters and 1-based paging, PatchOp, and the discovery documents.
 //!
-//! **Where it is mounted.** SCIM.md finds the bridge addressed three ways: at its root
+//! **Where it is mounted.** docs/scim.md finds the bridge addressed three ways: at its root
 //! (`https://scim.example.com/Users`, the IdP guides and the bridge README), at `/scim/Users`
 //! (1Password's endpoint list) and at `/scim/v2/Users` (the recorded `meta.location`s). The
 //! emulator answers all three: none of `/scim/...`, `/Users`, `/Groups`, `/ServiceProviderConfig`,
@@ -25,7 +25,7 @@
 //!   yet**, so their membership is kept as pending: SCIM lists it at once, b5 sees it once the
 //!   person has accepted the invitation and has keys (the pending membership is then applied).
 //! * A `userName` change (PUT or PATCH) is not applied: 1Password changes a person's email only
-//!   after the person confirms it (SCIM.md §1.3). `emails` always echo `userName`, and
+//!   after the person confirms it (docs/scim.md §1.3). `emails` always echo `userName`, and
 //!   `preferredLanguage` is always `en`.
 
 mod views;

@@ -1,6 +1,6 @@
 //! Every JSON shape the SCIM side answers with, in one place: users, groups, list responses,
 //! errors, and the discovery documents as 1Password's bridge was recorded answering them
-//! (SCIM.md §1.2–§1.4).
+//! (docs/scim.md §1.2–§1.4).
 
 use serde_json::{Map, Value, json};
 
@@ -18,7 +18,7 @@ const RESOURCE_TYPE_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:Resour
 const LOCATION_PREFIX: &str = "/scim/v2";
 
 /// A person's one name string split as 1Password does: the first word is the given name, the
-/// rest the family name (SCIM.md §1.3).
+/// rest the family name (docs/scim.md §1.3).
 pub(crate) fn split_name(name: &str) -> (String, String) {
     let name = name.trim();
     match name.split_once(char::is_whitespace) {
@@ -28,7 +28,7 @@ pub(crate) fn split_name(name: &str) -> (String, String) {
 }
 
 /// A user resource. `active` is false only for suspended people: invited, pending and confirmed
-/// people all show `true` (SCIM.md §1.3).
+/// people all show `true` (docs/scim.md §1.3).
 pub(crate) fn user(account: &Account, extra: &Extra, u: &User) -> Value {
     let (given, family) = split_name(&u.name);
     let mut v = json!({
