@@ -128,7 +128,7 @@ pub enum Error {
         endpoint: Option<&'static str>,
         /// The API error, with the server's own words.
         #[source]
-        source: ApiError,
+        source: Box<ApiError>,
     },
     /// The session expired and could not be renewed (after sign-out, or when the server
     /// refused to renew it).
@@ -217,7 +217,7 @@ impl From<ApiError> for Error {
                 status,
                 code: error_code,
                 endpoint,
-                source: e,
+                source: Box::new(e),
             },
             ApiError::SessionExpired => Error::SessionExpired,
             ApiError::Timeout => Error::Timeout,
