@@ -96,7 +96,7 @@ pub enum CliError {
     /// A vault name that the signed-in user cannot see, named in an access change.
     #[error(
         "no vault named {0:?} is visible to the signed-in user. {msg}",
-        msg = opadmin_api::error::NO_MANAGE_VAULT_MESSAGE
+        msg = opadmin::NO_MANAGE_VAULT_MESSAGE
     )]
     VaultNotVisible(String),
     /// Some targets of a bulk action failed.

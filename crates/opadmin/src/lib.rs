@@ -66,6 +66,12 @@ pub use model::{
 /// A remember-this-device token: zeroized on drop, redacted in `Debug`
 /// ([`Admin::remember_token`], [`AdminBuilder::remember_token`]).
 pub use opadmin_api::auth::DeviceSecret as RememberToken;
+/// The exact message of [`Error::NoManageVaultPermission`], as integrators already document it.
+pub use opadmin_api::error::NO_MANAGE_VAULT_MESSAGE;
+/// The second-factor challenge an [`AdminBuilder::mfa_callback`] receives.
+pub use opadmin_api::models::MfaChallenge;
+/// Transport settings for [`AdminBuilder::transport`] (timeouts, retries, answer size cap).
+pub use opadmin_api::transport::{RetryPolicy, TransportConfig};
 pub use opadmin_api::types::{
     GroupId, GroupRole, GroupType, Plan, UserId, UserState, UserType, VaultId, VaultPermissions,
     VaultType,
