@@ -344,7 +344,7 @@ async fn retry_after_as_an_http_date_is_honoured() {
     .await;
     let dir = directory(ScimClient::new(&server.url(), TOKEN).expect("client"));
     let started = Instant::now();
-    let users = dir.list_users().await.expect("listed after waiting");
+    let users = dir.users().await.expect("listed after waiting");
     let waited = started.elapsed();
     assert!(users.is_empty());
     // Whole seconds: the wait is between 1 and 2 s, where the back-off alone is about 0.3 s.
@@ -390,7 +390,7 @@ async fn a_redirect_is_not_followed() {
     assert_eq!(server.lines(), ["POST /scim/v2/Users"]);
     assert!(target.lines().is_empty(), "{:?}", target.lines());
 
-    let e = dir.list_users().await.expect_err("redirect");
+    let e = dir.users().await.expect_err("redirect");
     assert!(matches!(&e, Error::Protocol(_)), "{e:?}");
     assert!(target.lines().is_empty(), "{:?}", target.lines());
 }
@@ -405,7 +405,7 @@ async fn an_endless_body_stops_at_the_cap() {
             .max_answer_bytes(CAP),
     );
     let started = Instant::now();
-    let e = dir.list_users().await.expect_err("endless");
+    let e = dir.users().await.expect_err("endless");
     assert!(matches!(e, Error::AnswerTooLarge { limit: CAP }), "{e:?}");
     assert_no_token(&e);
     assert!(started.elapsed() < Duration::from_secs(5));
@@ -488,8 +488,8 @@ async fn the_token_is_in_no_error() {
         scim.delete_group(&opadmin::GroupId::new("g"))
             .await
             .expect_err("401"),
-        dir.list_groups().await.map(drop).expect_err("302"),
-        dir.list_users().await.map(drop).expect_err("bad shape"),
+        dir.groups().await.map(drop).expect_err("302"),
+        dir.users().await.map(drop).expect_err("bad shape"),
     ];
     assert!(
         matches!(&errors[0], Error::InvalidInput(_)),

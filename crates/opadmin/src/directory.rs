@@ -20,7 +20,8 @@ use opadmin_api::types::{GroupId, GroupRole, UserType, VaultId, VaultPermissions
 use crate::admin::Admin;
 use crate::error::Result;
 use crate::model::{
-    GrantOutcome, Group, Invitation, MembershipOutcome, RevokeOutcome, User, UserRef,
+    Accessor, GrantOutcome, Group, Invitation, MembershipOutcome, RevokeOutcome, User, UserRef,
+    VaultSummary,
 };
 
 /// What a backend can do, so a connector can tell in advance.
@@ -45,7 +46,7 @@ pub trait Directory: Send + Sync {
     /// What this backend supports.
     fn capabilities(&self) -> Capabilities;
     /// Every person visible to the backend's credentials.
-    async fn list_users(&self) -> Result<Vec<User>>;
+    async fn users(&self) -> Result<Vec<User>>;
     /// A person by email, if present.
     async fn find_user(&self, email: &str) -> Result<Option<User>>;
     /// Invites a person.
@@ -60,7 +61,7 @@ pub trait Directory: Send + Sync {
     /// in (deleted, or suspended where removal suspends, as on 1Password's SCIM bridge).
     async fn remove(&self, user: UserRef) -> Result<User>;
     /// Every visible group with members.
-    async fn list_groups(&self) -> Result<Vec<Group>>;
+    async fn groups(&self) -> Result<Vec<Group>>;
     /// Adds a person to a group.
     async fn add_to_group(
         &self,
@@ -79,6 +80,31 @@ pub trait Directory: Send + Sync {
     ) -> Result<GrantOutcome>;
     /// Revokes direct vault access with the group-aware rules.
     async fn revoke_vault_access(&self, vault: &VaultId, user: UserRef) -> Result<RevokeOutcome>;
+    /// Every vault visible to the backend's credentials, with its name and the credentials' own
+    /// permissions.
+    async fn vaults(&self) -> Result<Vec<VaultSummary>>;
+    /// Who has access to a vault (people and groups, with their permissions).
+    async fn vault_accessors(&self, vault: &VaultId) -> Result<Vec<Accessor>>;
+    /// Grants a group access to a vault.
+    async fn grant_group_vault_access(
+        &self,
+        vault: &VaultId,
+        group: &GroupId,
+        permissions: VaultPermissions,
+    ) -> Result<GrantOutcome>;
+    /// Revokes a group's access to a vault.
+    async fn revoke_group_vault_access(
+        &self,
+        vault: &VaultId,
+        group: &GroupId,
+    ) -> Result<RevokeOutcome>;
+    /// Sets a person's direct permissions on a vault; returns what was set.
+    async fn set_vault_permissions(
+        &self,
+        vault: &VaultId,
+        user: UserRef,
+        permissions: VaultPermissions,
+    ) -> Result<VaultPermissions>;
 }
 
 #[async_trait]
@@ -92,18 +118,11 @@ impl Directory for Admin {
             groups: true,
         }
     }
-    async fn list_users(&self) -> Result<Vec<User>> {
-        self.users().await
+    async fn users(&self) -> Result<Vec<User>> {
+        Admin::users(self).await
     }
     async fn find_user(&self, email: &str) -> Result<Option<User>> {
-        match self
-            .resolve_user(UserRef::Email(email.trim().to_lowercase()))
-            .await
-        {
-            Ok(u) => Ok(Some(u)),
-            Err(crate::Error::NotFound { .. }) => Ok(None),
-            Err(e) => Err(e),
-        }
+        Admin::find_user(self, email).await
     }
     async fn invite(&self, email: &str, name: &str, user_type: UserType) -> Result<Invitation> {
         Admin::invite(self, email, name, user_type, &[]).await
@@ -120,8 +139,8 @@ impl Directory for Admin {
     async fn remove(&self, user: UserRef) -> Result<User> {
         Admin::remove(self, user).await
     }
-    async fn list_groups(&self) -> Result<Vec<Group>> {
-        self.groups().await
+    async fn groups(&self) -> Result<Vec<Group>> {
+        Admin::groups(self).await
     }
     async fn add_to_group(
         &self,
@@ -144,5 +163,34 @@ impl Directory for Admin {
     }
     async fn revoke_vault_access(&self, vault: &VaultId, user: UserRef) -> Result<RevokeOutcome> {
         Admin::revoke_vault_access(self, vault, user).await
+    }
+    async fn vaults(&self) -> Result<Vec<VaultSummary>> {
+        Admin::vaults(self).await
+    }
+    async fn vault_accessors(&self, vault: &VaultId) -> Result<Vec<Accessor>> {
+        Admin::vault_accessors(self, vault).await
+    }
+    async fn grant_group_vault_access(
+        &self,
+        vault: &VaultId,
+        group: &GroupId,
+        permissions: VaultPermissions,
+    ) -> Result<GrantOutcome> {
+        Admin::grant_group_vault_access(self, vault, group, permissions).await
+    }
+    async fn revoke_group_vault_access(
+        &self,
+        vault: &VaultId,
+        group: &GroupId,
+    ) -> Result<RevokeOutcome> {
+        Admin::revoke_group_vault_access(self, vault, group).await
+    }
+    async fn set_vault_permissions(
+        &self,
+        vault: &VaultId,
+        user: UserRef,
+        permissions: VaultPermissions,
+    ) -> Result<VaultPermissions> {
+        Admin::set_vault_permissions(self, vault, user, permissions).await
     }
 }

@@ -190,10 +190,10 @@ async fn no_secret_appears_in_any_trace_event_span_or_error() {
 
     // SCIM, with the right and a wrong bearer token.
     let scim = ScimDirectory::new(&emu.scim_url(), emu.scim_token()).expect("scim");
-    scim.list_users().await.expect("scim users");
+    scim.users().await.expect("scim users");
     let wrong_scim = ScimDirectory::new(&emu.scim_url(), "wrong-bearer-token-QQQ")
         .expect("scim")
-        .list_users()
+        .users()
         .await
         .unwrap_err();
     note(&wrong_scim);

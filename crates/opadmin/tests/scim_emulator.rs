@@ -66,13 +66,7 @@ async fn emulator_scim_passes_the_directory_conformance_suite() {
     })
     .await;
     dir.delete_group(&group.id).await.expect("delete group");
-    assert!(
-        dir.list_groups()
-            .await
-            .unwrap()
-            .iter()
-            .all(|g| g.id != group.id)
-    );
+    assert!(dir.groups().await.unwrap().iter().all(|g| g.id != group.id));
 
     // What the suite did over SCIM, b5 sees: Erin (removed over SCIM) is suspended, not gone.
     let snap = admin(&emu).await.sync().await.expect("sync");
@@ -95,14 +89,14 @@ async fn emulator_scim_passes_the_directory_conformance_suite() {
     for base in [format!("{}/scim", emu.address()), emu.address()] {
         let other = ScimDirectory::new(&base, emu.scim_token()).expect("directory");
         assert_eq!(
-            other.list_users().await.expect("list").len(),
-            dir.list_users().await.expect("list").len(),
+            other.users().await.expect("list").len(),
+            dir.users().await.expect("list").len(),
             "{base}"
         );
     }
     // A wrong token is refused and named nowhere.
     let bad = ScimDirectory::new(&emu.scim_url(), "wrong-token").expect("directory");
-    let e = bad.list_users().await.expect_err("refused");
+    let e = bad.users().await.expect_err("refused");
     assert!(matches!(e, Error::PermissionDenied { .. }), "{e:?}");
     assert!(!e.to_string().contains(emu.scim_token()));
 }
@@ -385,7 +379,7 @@ async fn scim_changes_show_in_b5_and_back() {
     expected.sort();
     assert_eq!(b5_members(&admin.groups().await.unwrap()), expected);
     let scim_group = dir
-        .list_groups()
+        .groups()
         .await
         .unwrap()
         .into_iter()

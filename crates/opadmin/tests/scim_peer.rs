@@ -108,7 +108,7 @@ async fn scim2_server_passes_the_directory_conformance_suite() {
 
     // Deleting a group really deletes it (on 1Password too).
     dir.delete_group(&group.id).await.expect("delete group");
-    let listed = dir.list_groups().await.expect("list groups");
+    let listed = dir.groups().await.expect("list groups");
     assert!(listed.iter().all(|g| g.id != group.id));
     let e = dir.delete_group(&GroupId::new("0000nonexistent0000")).await;
     assert!(matches!(e, Err(Error::NotFound { .. })), "{e:?}");
@@ -116,14 +116,11 @@ async fn scim2_server_passes_the_directory_conformance_suite() {
     // The same server answers at its root too (base URL taken verbatim).
     let root = peer.base.trim_end_matches("/v2").to_owned();
     let at_root = ScimDirectory::new(&root, TOKEN).expect("directory at root");
-    assert!(!at_root.list_users().await.expect("list at root").is_empty());
+    assert!(!at_root.users().await.expect("list at root").is_empty());
 
     // A wrong token is refused, and the error names neither token.
     let bad = ScimDirectory::new(&peer.base, "wrong-token").expect("directory");
-    let e = bad
-        .list_users()
-        .await
-        .expect_err("a wrong token is refused");
+    let e = bad.users().await.expect_err("a wrong token is refused");
     assert!(matches!(e, Error::PermissionDenied { .. }), "{e:?}");
     assert!(!e.to_string().contains("wrong-token") && !e.to_string().contains(TOKEN));
 }

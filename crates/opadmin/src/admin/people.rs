@@ -80,6 +80,19 @@ impl Admin {
             .collect())
     }
 
+    /// A person by email, if the administrator can see one (`None` rather than
+    /// [`Error::NotFound`](crate::Error::NotFound)).
+    pub async fn find_user(&self, email: &str) -> Result<Option<User>> {
+        match self
+            .resolve_user(UserRef::Email(email.trim().to_lowercase()))
+            .await
+        {
+            Ok(u) => Ok(Some(u)),
+            Err(crate::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Resolves a person by uuid or email.
     pub async fn resolve_user(&self, user: impl Into<UserRef>) -> Result<User> {
         self.deny_service_account("looking up a person")?;

@@ -5,11 +5,11 @@
 //!
 //! | `Directory` call | SCIM request |
 //! |---|---|
-//! | `list_users` / `find_user` | `GET /Users` (paged) / `GET /Users?filter=userName eq "…"` |
+//! | `users` / `find_user` | `GET /Users` (paged) / `GET /Users?filter=userName eq "…"` |
 //! | `invite` | `POST /Users` (the bridge creates and invites; it confirms on its own) |
 //! | `suspend` / `reactivate` | `PATCH /Users/{id}` `replace active false/true` |
 //! | `remove` | `DELETE /Users/{id}`: **1Password's bridge suspends rather than erases** |
-//! | `list_groups` | `GET /Groups` (paged) |
+//! | `groups` | `GET /Groups` (paged) |
 //! | `add_to_group` / `remove_from_group` | `PATCH /Groups/{id}` `add members` / `remove members[value eq "…"]` |
 //!
 //! plus [`ScimDirectory::create_group`] and [`ScimDirectory::delete_group`]. What SCIM cannot do
@@ -28,7 +28,7 @@
 //!
 //! // The bridge's URL exactly as configured in your identity provider.
 //! let dir = ScimDirectory::new("https://scim.example.com", std::env::var("SCIM_TOKEN").unwrap_or_default())?;
-//! for user in dir.list_users().await? {
+//! for user in dir.users().await? {
 //!     println!("{} {}", user.email, user.state);
 //! }
 //! # Ok(()) }
@@ -57,7 +57,8 @@ pub use model::{
 use crate::directory::{Capabilities, Directory};
 use crate::error::{Error, Result};
 use crate::model::{
-    GrantOutcome, Group, GroupMember, Invitation, MembershipOutcome, RevokeOutcome, User, UserRef,
+    Accessor, GrantOutcome, Group, GroupMember, Invitation, MembershipOutcome, RevokeOutcome, User,
+    UserRef, VaultSummary,
 };
 use client::resource_path;
 
@@ -304,7 +305,7 @@ impl Directory for ScimDirectory {
         }
     }
 
-    async fn list_users(&self) -> Result<Vec<User>> {
+    async fn users(&self) -> Result<Vec<User>> {
         Ok(self
             .scim_users()
             .await?
@@ -402,7 +403,7 @@ impl Directory for ScimDirectory {
         }
     }
 
-    async fn list_groups(&self) -> Result<Vec<Group>> {
+    async fn groups(&self) -> Result<Vec<Group>> {
         Ok(self
             .scim_groups()
             .await?
@@ -477,6 +478,40 @@ impl Directory for ScimDirectory {
     }
 
     async fn revoke_vault_access(&self, _vault: &VaultId, _user: UserRef) -> Result<RevokeOutcome> {
+        Err(not_supported("vault access"))
+    }
+
+    async fn vaults(&self) -> Result<Vec<VaultSummary>> {
+        Err(not_supported("listing vaults"))
+    }
+
+    async fn vault_accessors(&self, _vault: &VaultId) -> Result<Vec<Accessor>> {
+        Err(not_supported("vault access"))
+    }
+
+    async fn grant_group_vault_access(
+        &self,
+        _vault: &VaultId,
+        _group: &GroupId,
+        _permissions: VaultPermissions,
+    ) -> Result<GrantOutcome> {
+        Err(not_supported("vault access"))
+    }
+
+    async fn revoke_group_vault_access(
+        &self,
+        _vault: &VaultId,
+        _group: &GroupId,
+    ) -> Result<RevokeOutcome> {
+        Err(not_supported("vault access"))
+    }
+
+    async fn set_vault_permissions(
+        &self,
+        _vault: &VaultId,
+        _user: UserRef,
+        _permissions: VaultPermissions,
+    ) -> Result<VaultPermissions> {
         Err(not_supported("vault access"))
     }
 }

@@ -65,7 +65,7 @@ async fn lists_every_page_without_items_per_page() {
             .mount(&server)
             .await;
     }
-    let users = dir(&server).await.list_users().await.unwrap();
+    let users = dir(&server).await.users().await.unwrap();
     assert_eq!(users.len(), 5);
     assert_eq!(users[0].email, "a@x.example");
     assert_eq!(users[0].name, "Name A");
@@ -96,7 +96,7 @@ async fn paging_stops_on_missing_total_or_empty_page() {
         .expect(1)
         .mount(&server)
         .await;
-    let groups = dir(&server).await.list_groups().await.unwrap();
+    let groups = dir(&server).await.groups().await.unwrap();
     assert_eq!(groups.len(), 2);
     assert!(groups[0].members.is_empty());
 
@@ -118,7 +118,7 @@ async fn paging_stops_on_missing_total_or_empty_page() {
         .respond_with(scim(list(Some(50), 2, vec![])))
         .mount(&server)
         .await;
-    let users = dir(&server).await.list_users().await.unwrap();
+    let users = dir(&server).await.users().await.unwrap();
     assert_eq!(users.len(), 1);
     assert_eq!(requests(&server).await.len(), 2);
 }
@@ -171,7 +171,7 @@ async fn parses_recorded_shapes_leniently() {
         })))
         .mount(&server)
         .await;
-    let users = dir(&server).await.list_users().await.unwrap();
+    let users = dir(&server).await.users().await.unwrap();
     assert_eq!(users[0].email, "hosted@x.example");
     assert_eq!(users[0].name, "Ho Sted");
     assert!(users[0].created_at.is_some());
@@ -195,7 +195,7 @@ async fn retries_429_and_503_honouring_retry_after() {
         .respond_with(scim(list(Some(0), 1, vec![])))
         .mount(&server)
         .await;
-    assert!(dir(&server).await.list_users().await.unwrap().is_empty());
+    assert!(dir(&server).await.users().await.unwrap().is_empty());
     assert_eq!(requests(&server).await.len(), 3);
 }
 
@@ -207,7 +207,7 @@ async fn retries_are_bounded() {
         .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "3600"))
         .mount(&server)
         .await;
-    let e = dir(&server).await.list_users().await.unwrap_err();
+    let e = dir(&server).await.users().await.unwrap_err();
     assert!(
         matches!(e, Error::RateLimited { retry_after: Some(d) } if d.as_secs() == 3600),
         "{e:?}"
@@ -220,7 +220,7 @@ async fn retries_are_bounded() {
         .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "0"))
         .mount(&server)
         .await;
-    let e = dir(&server).await.list_users().await.unwrap_err();
+    let e = dir(&server).await.users().await.unwrap_err();
     assert!(matches!(e, Error::RateLimited { .. }), "{e:?}");
     assert_eq!(requests(&server).await.len(), 4);
 }
@@ -482,7 +482,7 @@ async fn errors_never_carry_the_token() {
         .mount(&server)
         .await;
     let d = dir(&server).await;
-    let e = d.list_users().await.unwrap_err();
+    let e = d.users().await.unwrap_err();
     assert!(matches!(e, Error::PermissionDenied { .. }), "{e:?}");
     for text in [e.to_string(), format!("{e:?}"), format!("{d:?}")] {
         assert!(!text.contains(TOKEN), "{text}");
@@ -604,7 +604,7 @@ async fn redirects_are_never_followed() {
             )
             .mount(&server)
             .await;
-        let e = dir(&server).await.list_users().await.unwrap_err();
+        let e = dir(&server).await.users().await.unwrap_err();
         assert!(
             matches!(&e, Error::Protocol(m) if m.contains("never followed")),
             "{status}: {e:?}"
@@ -626,10 +626,7 @@ async fn total_timeout_is_configurable_and_typed() {
         .timeout(Duration::from_millis(300))
         .retries(0, Duration::from_secs(1));
     let started = std::time::Instant::now();
-    let e = ScimDirectory::with_client(c)
-        .list_users()
-        .await
-        .unwrap_err();
+    let e = ScimDirectory::with_client(c).users().await.unwrap_err();
     assert!(matches!(e, Error::Timeout), "{e:?}");
     assert!(started.elapsed() < Duration::from_secs(3));
     assert_eq!(requests(&server).await.len(), 1);
@@ -664,7 +661,7 @@ async fn a_timed_out_get_is_retried() {
         .mount(&server)
         .await;
     let d = ScimDirectory::with_client(client(&server).timeout(Duration::from_millis(300)));
-    assert!(d.list_users().await.unwrap().is_empty());
+    assert!(d.users().await.unwrap().is_empty());
     assert_eq!(requests(&server).await.len(), 2);
 }
 
@@ -717,7 +714,7 @@ async fn a_get_answered_503_is_retried_until_the_bound() {
         .respond_with(ResponseTemplate::new(503).insert_header("Retry-After", "0"))
         .mount(&server)
         .await;
-    let e = dir(&server).await.list_users().await.unwrap_err();
+    let e = dir(&server).await.users().await.unwrap_err();
     assert!(
         matches!(&e, Error::Transport { message: m, .. } if m.contains("503")),
         "{e:?}"
@@ -772,7 +769,7 @@ async fn retry_after_as_an_http_date_is_honoured() {
         .mount(&server)
         .await;
     let started = std::time::Instant::now();
-    assert!(dir(&server).await.list_users().await.unwrap().is_empty());
+    assert!(dir(&server).await.users().await.unwrap().is_empty());
     // The date is whole seconds, so the wait is between 1 and 2 s; the back-off alone would be
     // about 0.3 s.
     let waited = started.elapsed();
@@ -789,7 +786,7 @@ async fn retry_after_as_an_http_date_is_honoured() {
         ))
         .mount(&server)
         .await;
-    let e = dir(&server).await.list_users().await.unwrap_err();
+    let e = dir(&server).await.users().await.unwrap_err();
     assert!(
         matches!(e, Error::RateLimited { retry_after: Some(d) } if d > Duration::from_secs(500)),
         "{e:?}"
@@ -839,12 +836,12 @@ async fn answers_over_the_cap_are_refused_and_not_retried() {
         .mount(&server)
         .await;
     let d = ScimDirectory::with_client(client(&server).max_answer_bytes(4096));
-    let e = d.list_users().await.unwrap_err();
+    let e = d.users().await.unwrap_err();
     assert!(matches!(e, Error::AnswerTooLarge { limit: 4096 }), "{e:?}");
     assert_eq!(requests(&server).await.len(), 1);
     // The same answer under a cap that fits it is read.
     let d = ScimDirectory::with_client(client(&server).max_answer_bytes(big.len()));
-    assert_eq!(d.list_users().await.unwrap().len(), 40);
+    assert_eq!(d.users().await.unwrap().len(), 40);
     // Error answers are capped too.
     let server = MockServer::start().await;
     Mock::given(method("POST"))
@@ -902,7 +899,7 @@ async fn the_token_is_scrubbed_from_what_the_server_echoes() {
             .map(drop)
             .unwrap_err(),
         d.delete_group(&GroupId::new("g")).await.unwrap_err(),
-        d.list_users().await.map(drop).unwrap_err(),
+        d.users().await.map(drop).unwrap_err(),
     ];
     assert!(
         matches!(&errors[0], Error::InvalidInput(m) if m.contains("<redacted>")),
@@ -1004,7 +1001,7 @@ async fn tracing_never_records_the_token() {
         .mount(&server)
         .await;
     let d = dir(&server).await;
-    d.list_users().await.unwrap();
+    d.users().await.unwrap();
     d.invite("a@x.example", "A", UserType::Member)
         .await
         .unwrap_err();

@@ -117,7 +117,7 @@ pub async fn run(b: &Backend<'_>) -> Outcome {
     );
 
     // Listing, and paging in small pages gives the same set.
-    let all = dir.list_users().await.expect("list users");
+    let all = dir.users().await.expect("list users");
     for id in ids.iter().chain([&tricky_id]) {
         let u = all
             .iter()
@@ -133,7 +133,7 @@ pub async fn run(b: &Backend<'_>) -> Outcome {
     if let Some(paged) = b.paged {
         let mut x: Vec<_> = all.iter().map(|u| u.id.clone()).collect();
         let mut y: Vec<_> = paged
-            .list_users()
+            .users()
             .await
             .expect("list in pages")
             .into_iter()
@@ -209,7 +209,7 @@ pub async fn run(b: &Backend<'_>) -> Outcome {
     }
 
     // Vault access.
-    let before = dir.list_users().await.expect("list");
+    let before = dir.users().await.expect("list");
     match (&b.vault, caps.vault_access) {
         (Some(vault), true) => {
             let granted = dir
@@ -262,7 +262,7 @@ pub async fn run(b: &Backend<'_>) -> Outcome {
         not_supported("confirm", dir.confirm(ids[1].clone().into()).await);
     }
     if !caps.vault_access {
-        let after = dir.list_users().await.expect("list");
+        let after = dir.users().await.expect("list");
         assert_eq!(before, after, "refused calls change nothing");
     }
 
@@ -283,7 +283,7 @@ fn members_of(groups: &[opadmin::Group], group: &GroupId) -> Vec<(UserId, GroupR
 async fn membership(b: &Backend<'_>, ids: &[UserId]) {
     let dir = b.dir;
     let group = &b.group;
-    let listed = dir.list_groups().await.expect("list groups");
+    let listed = dir.groups().await.expect("list groups");
     assert!(
         members_of(&listed, group).is_empty(),
         "the test group starts empty"
@@ -305,7 +305,7 @@ async fn membership(b: &Backend<'_>, ids: &[UserId]) {
     )
     .await
     .expect("add second member by email");
-    let members = members_of(&dir.list_groups().await.expect("list groups"), group);
+    let members = members_of(&dir.groups().await.expect("list groups"), group);
     // 1Password's recorded groups carry no members; a server that lists them must be right.
     if !members.is_empty() {
         assert!(
@@ -334,7 +334,7 @@ async fn membership(b: &Backend<'_>, ids: &[UserId]) {
         .await
         .expect("remove member");
     assert_eq!(removed, MembershipOutcome::Removed);
-    let members = members_of(&dir.list_groups().await.expect("list groups"), group);
+    let members = members_of(&dir.groups().await.expect("list groups"), group);
     assert!(!members.iter().any(|(u, _)| u == &ids[0]), "{members:?}");
     if !members.is_empty() {
         assert!(members.iter().any(|(u, _)| u == &ids[1]));
@@ -363,7 +363,7 @@ async fn membership(b: &Backend<'_>, ids: &[UserId]) {
                     role: GroupRole::Manager
                 }
             );
-            let members = members_of(&dir.list_groups().await.expect("list"), group);
+            let members = members_of(&dir.groups().await.expect("list"), group);
             assert!(
                 members.contains(&(ids[2].clone(), GroupRole::Manager)),
                 "{members:?}"
@@ -374,7 +374,7 @@ async fn membership(b: &Backend<'_>, ids: &[UserId]) {
         }
         Err(e) => {
             assert!(matches!(e, Error::NotSupported { .. }), "{e:?}");
-            let members = members_of(&dir.list_groups().await.expect("list"), group);
+            let members = members_of(&dir.groups().await.expect("list"), group);
             assert!(!members.iter().any(|(u, _)| u == &ids[2]), "{members:?}");
         }
     }
