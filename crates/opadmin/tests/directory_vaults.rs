@@ -2,25 +2,14 @@
 //! group grants and permission changes through the trait object, on the b5 backend; the SCIM
 //! backend refuses each before sending anything.
 
-use opadmin::{Accessor, Admin, Directory, Error, GrantOutcome, RevokeOutcome, ScimDirectory};
+mod support;
+
+use opadmin::{Accessor, Directory, Error, GrantOutcome, RevokeOutcome, ScimDirectory};
 use opadmin::{UserRef, VaultPermissions};
-use opadmin_emulator::{Emulator, EmulatorConfig, demo_account};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn vault_work_through_the_directory_trait() {
-    let emu = Emulator::start(
-        EmulatorConfig::default(),
-        demo_account().iterations(100_000),
-    )
-    .await
-    .expect("emulator starts");
-    let owner = emu.owner().clone();
-    let admin = Admin::builder()
-        .address(emu.address())
-        .credentials(&owner.email, &owner.password, &owner.secret_key)
-        .build()
-        .await
-        .expect("sign-in");
+    let (emu, admin) = support::demo_owner().await;
     let dir: &dyn Directory = &admin;
 
     let vaults = dir.vaults().await.expect("vaults");
@@ -84,12 +73,7 @@ async fn vault_work_through_the_directory_trait() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn scim_refuses_vault_work_before_sending_anything() {
-    let emu = Emulator::start(
-        EmulatorConfig::default(),
-        demo_account().iterations(100_000),
-    )
-    .await
-    .expect("emulator starts");
+    let (emu, _admin) = support::demo_owner().await;
     let scim = ScimDirectory::new(&emu.scim_url(), emu.scim_token()).expect("scim");
     let dir: &dyn Directory = &scim;
     let vault = emu.vault_uuid("Shared Logins").unwrap().into();

@@ -1,23 +1,12 @@
 //! A snapshot can be stored and read back: `sync`'s result round-trips through JSON exactly.
 
-use opadmin::{Admin, Snapshot};
-use opadmin_emulator::{Emulator, EmulatorConfig, demo_account};
+mod support;
+
+use opadmin::Snapshot;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_synced_snapshot_round_trips_through_json() {
-    let emu = Emulator::start(
-        EmulatorConfig::default(),
-        demo_account().iterations(100_000),
-    )
-    .await
-    .expect("emulator starts");
-    let owner = emu.owner().clone();
-    let admin = Admin::builder()
-        .address(emu.address())
-        .credentials(&owner.email, &owner.password, &owner.secret_key)
-        .build()
-        .await
-        .expect("sign-in");
+    let (_emu, admin) = support::demo_owner().await;
     let snapshot = admin.sync().await.expect("sync");
     assert!(!snapshot.users.is_empty() && !snapshot.vaults.is_empty());
     assert!(

@@ -1,12 +1,31 @@
-//! Test support shared by the SCIM test files: the opt-in switch for suites that need tools
-//! from outside Rust, Python tools from PyPI installed into a virtual environment under the target
-//! directory (reused when present), and free loopback ports.
+//! Test support shared by the facade's test files: the demo account's emulator with its owner
+//! signed in, the opt-in switch for suites that need tools from outside Rust, Python tools from
+//! PyPI installed into a virtual environment under the target directory (reused when present),
+//! and free loopback ports.
 #![allow(dead_code)]
 
 use std::io::Write as _;
 use std::net::{Ipv4Addr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::Command;
+
+/// The demo account on a fresh emulator (100,000 iterations), and its owner signed in.
+pub async fn demo_owner() -> (opadmin_emulator::RunningEmulator, opadmin::Admin) {
+    let emu = opadmin_emulator::Emulator::start(
+        opadmin_emulator::EmulatorConfig::default(),
+        opadmin_emulator::demo_account().iterations(100_000),
+    )
+    .await
+    .expect("emulator starts");
+    let owner = emu.owner().clone();
+    let admin = opadmin::Admin::builder()
+        .address(emu.address())
+        .credentials(&owner.email, &owner.password, &owner.secret_key)
+        .build()
+        .await
+        .expect("the owner signs in");
+    (emu, admin)
+}
 
 /// The environment variable that opts in to the peer suites: tests that install and run tools
 /// from outside Rust (`scim2-server` and `scim2-cli` from PyPI, 1Password's JS SDK from npm).
