@@ -60,26 +60,54 @@ impl AccessRecord for VaultAccess {
     }
 }
 
-/// A hand-built access record (tests, or callers that keep their own copy of accessors).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Who holds a grant on a vault: a person directly, or a group. What the facade reports for a
+/// vault's accessors, and a hand-built access record for the rules here (tests, or callers that
+/// keep their own copy of accessors).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Accessor {
-    /// A user's direct grant.
-    User(UserId, VaultPermissions),
+    /// A person, directly.
+    User {
+        /// The person.
+        id: UserId,
+        /// The grant.
+        permissions: VaultPermissions,
+    },
+    /// A group.
+    Group {
+        /// The group.
+        id: GroupId,
+        /// The grant.
+        permissions: VaultPermissions,
+    },
+}
+
+impl Accessor {
+    /// A person's direct grant.
+    pub fn user(id: UserId, permissions: VaultPermissions) -> Self {
+        Accessor::User { id, permissions }
+    }
+
     /// A group's grant.
-    Group(GroupId, VaultPermissions),
+    pub fn group(id: GroupId, permissions: VaultPermissions) -> Self {
+        Accessor::Group { id, permissions }
+    }
 }
 
 impl AccessRecord for Accessor {
     fn accessor(&self) -> AccessorRef<'_> {
         match self {
-            Accessor::User(id, _) => AccessorRef::User(id.as_str()),
-            Accessor::Group(id, _) => AccessorRef::Group(id.as_str()),
+            Accessor::User { id, .. } => AccessorRef::User(id.as_str()),
+            Accessor::Group { id, .. } => AccessorRef::Group(id.as_str()),
         }
     }
 
     fn permissions(&self) -> VaultPermissions {
         match self {
-            Accessor::User(_, p) | Accessor::Group(_, p) => *p,
+            Accessor::User { permissions, .. } | Accessor::Group { permissions, .. } => {
+                *permissions
+            }
         }
     }
 }
@@ -454,10 +482,10 @@ mod tests {
         GroupId::new(id)
     }
     fn u(id: &str, p: P) -> Accessor {
-        Accessor::User(user(id), p)
+        Accessor::user(user(id), p)
     }
     fn g(id: &str, p: P) -> Accessor {
-        Accessor::Group(group(id), p)
+        Accessor::group(group(id), p)
     }
     fn grant(id: &str, p: P) -> GroupGrant {
         GroupGrant {

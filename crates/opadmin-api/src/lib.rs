@@ -61,7 +61,7 @@
 //! use opadmin_api::types::{GroupId, UserId, VaultPermissions};
 //!
 //! // A vault shared with the "eng" group; Alice is in "eng".
-//! let accessors = [Accessor::Group(GroupId::new("eng"), VaultPermissions::RWE)];
+//! let accessors = [Accessor::group(GroupId::new("eng"), VaultPermissions::RWE)];
 //! let alice = UserId::new("ALICE");
 //! let requested: VaultPermissions = "edit_items".parse()?;
 //! let plan = plan_grant(&accessors, &alice, &[GroupId::new("eng")], requested)?;

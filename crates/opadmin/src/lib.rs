@@ -19,7 +19,8 @@
 //!   or revoke groups' access to vaults it manages; everything about people and group membership
 //!   is [`Error::NotPermittedForServiceAccount`] before anything is sent;
 //! * [`Admin::bulk`] for many targets with bounded concurrency;
-//! * the [`Directory`] trait for connectors that want to swap backends or test doubles.
+//! * the [`Directory`] trait for connectors that want to swap backends or test doubles; with the
+//!   default feature `scim`, [`ScimDirectory`] is the second backend (1Password's SCIM bridge).
 //!
 //! ```
 //! # #[tokio::main(flavor = "multi_thread")]
@@ -51,18 +52,13 @@
 
 mod admin;
 mod directory;
-mod error;
 mod keys;
-mod model;
-pub mod scim;
+
+// The shared vocabulary, under the paths the facade's modules use.
+use opadmin_directory as error;
+use opadmin_directory as model;
 
 pub use admin::{Admin, AdminBuilder, DEFAULT_CONCURRENCY};
-pub use directory::{Capabilities, Directory};
-pub use error::{Error, Result};
-pub use model::{
-    Accessor, AccountInfo, BulkResult, GrantOutcome, Group, GroupGrant, GroupMember, Invitation,
-    MembershipOutcome, RevokeOutcome, Snapshot, User, UserAccess, UserRef, Vault, VaultSummary,
-};
 /// A remember-this-device token: zeroized on drop, redacted in `Debug`
 /// ([`Admin::remember_token`], [`AdminBuilder::remember_token`]).
 pub use opadmin_api::auth::DeviceSecret as RememberToken;
@@ -76,4 +72,14 @@ pub use opadmin_api::types::{
     GroupId, GroupRole, GroupType, Plan, UserId, UserState, UserType, VaultId, VaultPermissions,
     VaultType,
 };
-pub use scim::{ScimClient, ScimDirectory};
+pub use opadmin_directory::{
+    Accessor, AccountInfo, BulkResult, Capabilities, Directory, Error, GrantOutcome, Group,
+    GroupGrant, GroupMember, Invitation, MembershipOutcome, Result, RevokeOutcome, Snapshot, User,
+    UserAccess, UserRef, Vault, VaultSummary,
+};
+/// The SCIM bridge backend (crate `opadmin-scim`, feature `scim`, on by default): its client, wire
+/// models and [`ScimDirectory`].
+#[cfg(feature = "scim")]
+pub use opadmin_scim as scim;
+#[cfg(feature = "scim")]
+pub use opadmin_scim::{ScimClient, ScimDirectory};

@@ -11,22 +11,15 @@ use crate::model::{Group, GroupMember, MembershipOutcome, UserRef};
 
 /// A group with its active members.
 fn group_from(g: models::Group) -> Group {
-    Group {
-        members: g
-            .memberships
-            .as_deref()
-            .unwrap_or_default()
-            .iter()
-            .filter(|m| m.state == GroupState::Active)
-            .map(|m| GroupMember {
-                user: m.member_uuid.clone(),
-                role: m.role,
-            })
-            .collect(),
-        id: g.uuid,
-        name: g.name,
-        group_type: g.group_type,
-    }
+    let members = g
+        .memberships
+        .as_deref()
+        .unwrap_or_default()
+        .iter()
+        .filter(|m| m.state == GroupState::Active)
+        .map(|m| GroupMember::new(m.member_uuid.clone(), m.role))
+        .collect();
+    Group::new(g.uuid, g.name, g.group_type, members)
 }
 
 impl Admin {

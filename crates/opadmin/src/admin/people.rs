@@ -16,15 +16,16 @@ use crate::error::{Error, Result};
 use crate::model::{BulkResult, Invitation, User, UserRef};
 
 pub(super) fn user_from(person: &Person) -> User {
-    User {
-        id: person.uuid.clone(),
-        email: person.email.trim().to_lowercase(),
-        name: person.display_name(),
-        state: person.state,
-        user_type: person.user_type,
-        created_at: person.created_at(),
-        last_sign_in: person.last_auth_at(),
-    }
+    let mut user = User::new(
+        person.uuid.clone(),
+        person.email.trim().to_lowercase(),
+        person.display_name(),
+        person.state,
+        person.user_type,
+    );
+    user.created_at = person.created_at();
+    user.last_sign_in = person.last_auth_at();
+    user
 }
 
 /// A change to a person's standing in the account.
@@ -168,10 +169,7 @@ impl Admin {
             .into_iter()
             .next()
             .ok_or_else(|| Error::Protocol("the server confirmed no invitation".into()))?;
-        Ok(Invitation {
-            id: d.uuid,
-            email: d.email,
-        })
+        Ok(Invitation::new(d.uuid, d.email))
     }
 
     /// Confirms a person who accepted an invitation (state "awaiting confirmation"): members

@@ -72,12 +72,12 @@ impl Admin {
         self.deny_service_account("sync (a snapshot of people, groups and vaults)")?;
         let account = self.account().await?;
         let plan = account.plan();
-        let info = AccountInfo {
-            id: account.uuid.to_string(),
-            name: account.name.clone(),
-            account_type: account.account_type,
+        let info = AccountInfo::new(
+            account.uuid.to_string(),
+            account.name.clone(),
+            account.account_type,
             plan,
-        };
+        );
         let users: Vec<User> = account
             .users
             .as_deref()
@@ -113,12 +113,11 @@ impl Admin {
         for v in detailed {
             vaults.push(self.vault_view(&v, &index)?);
         }
-        Ok(Snapshot {
-            account: info,
-            users,
-            groups,
-            vaults,
-        })
+        let mut snapshot = Snapshot::new(info);
+        snapshot.users = users;
+        snapshot.groups = groups;
+        snapshot.vaults = vaults;
+        Ok(snapshot)
     }
 
     /// Every vault the signed-in identity can see, with its name decrypted and its own
@@ -135,16 +134,17 @@ impl Admin {
                     .cached_vault_key(&v.uuid)
                     .map_or_else(|| self.inner.keys.vault_key(v), Ok)?;
                 let attrs: models::VaultAttributes = key.decrypt_json(&v.enc_attrs)?;
-                Ok(VaultSummary {
-                    id: v.uuid.clone(),
-                    name: attrs.name,
-                    description: attrs.desc,
-                    vault_type: v.vault_type,
-                    permissions: v
-                        .combined_access
-                        .as_ref()
-                        .map_or(VaultPermissions::NONE, |a| a.acl),
-                })
+                let permissions = v
+                    .combined_access
+                    .as_ref()
+                    .map_or(VaultPermissions::NONE, |a| a.acl);
+                Ok(VaultSummary::new(
+                    v.uuid.clone(),
+                    attrs.name,
+                    attrs.desc,
+                    v.vault_type,
+                    permissions,
+                ))
             })
             .collect()
     }
@@ -222,21 +222,14 @@ impl Admin {
                     .map(Vec::as_slice)
                     .unwrap_or_default();
                 let eff = access::effective_access(records, &user, in_groups);
-                UserAccess {
-                    permissions: eff.permissions(),
-                    direct: eff.direct,
-                    via_groups: eff.via_groups.into_iter().map(|g| g.group).collect(),
-                    user,
-                }
+                let permissions = eff.permissions();
+                let via_groups = eff.via_groups.into_iter().map(|g| g.group).collect();
+                UserAccess::new(user, permissions, eff.direct, via_groups)
             })
             .collect();
-        Ok(Vault {
-            id: v.uuid.clone(),
-            name: attrs.name,
-            description: attrs.desc,
-            vault_type: v.vault_type,
-            accessors,
-            user_access,
-        })
+        let mut vault = Vault::new(v.uuid.clone(), attrs.name, attrs.desc, v.vault_type);
+        vault.accessors = accessors;
+        vault.user_access = user_access;
+        Ok(vault)
     }
 }

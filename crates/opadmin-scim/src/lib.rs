@@ -1,5 +1,7 @@
+//! # opadmin-scim
+//!
 //! The second backend: 1Password's SCIM bridge (or hosted provisioning), behind the same
-//! [`Directory`] trait as [`Admin`](crate::Admin).
+//! [`Directory`] trait as the b5 backend (`opadmin::Admin`).
 //!
 //! SCIM 2.0 (RFC 7643/7644) with a bearer token. What SCIM can do maps onto the trait:
 //!
@@ -22,9 +24,9 @@
 //! applied): see [`ScimClient`] and [`ScimClientBuilder`].
 //!
 //! ```no_run
-//! # async fn run() -> opadmin::Result<()> {
-//! use opadmin::Directory;
-//! use opadmin::scim::ScimDirectory;
+//! # async fn run() -> opadmin_directory::Result<()> {
+//! use opadmin_directory::Directory;
+//! use opadmin_scim::ScimDirectory;
 //!
 //! // The bridge's URL exactly as configured in your identity provider.
 //! let dir = ScimDirectory::new("https://scim.example.com", std::env::var("SCIM_TOKEN").unwrap_or_default())?;
@@ -33,6 +35,9 @@
 //! }
 //! # Ok(()) }
 //! ```
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 mod client;
 mod model;
@@ -54,13 +59,12 @@ pub use model::{
     ServiceProviderConfig, Supported, USER_SCHEMA,
 };
 
-use crate::directory::{Capabilities, Directory};
-use crate::error::{Error, Result};
-use crate::model::{
+use client::resource_path;
+use opadmin_directory::{
     Accessor, GrantOutcome, Group, GroupMember, Invitation, MembershipOutcome, RevokeOutcome, User,
     UserRef, VaultSummary,
 };
-use client::resource_path;
+use opadmin_directory::{Capabilities, Directory, Error, Result};
 
 /// The backend name in [`Error::NotSupported`].
 pub const BACKEND: &str = "SCIM";
@@ -260,37 +264,30 @@ pub fn user_from(u: ScimUser) -> User {
         .and_then(|c| {
             time::OffsetDateTime::parse(c, &time::format_description::well_known::Rfc3339).ok()
         });
-    User {
-        id: UserId::new(u.id),
-        email,
-        name,
-        state: if u.active.unwrap_or(true) {
-            UserState::Active
-        } else {
-            UserState::Suspended
-        },
-        user_type: UserType::Member,
-        created_at,
-        last_sign_in: None,
-    }
+    let state = if u.active.unwrap_or(true) {
+        UserState::Active
+    } else {
+        UserState::Suspended
+    };
+    let mut user = User::new(UserId::new(u.id), email, name, state, UserType::Member);
+    user.created_at = created_at;
+    user
 }
 
 /// A SCIM group as the facade's [`Group`].
 pub fn group_from(g: ScimGroup) -> Group {
-    Group {
-        id: GroupId::new(g.id),
-        name: g.display_name,
-        group_type: GroupType::UserDefined,
-        members: g
-            .members
-            .unwrap_or_default()
-            .into_iter()
-            .map(|m| GroupMember {
-                user: UserId::new(m.value),
-                role: GroupRole::Member,
-            })
-            .collect(),
-    }
+    let members = g
+        .members
+        .unwrap_or_default()
+        .into_iter()
+        .map(|m| GroupMember::new(UserId::new(m.value), GroupRole::Member))
+        .collect();
+    Group::new(
+        GroupId::new(g.id),
+        g.display_name,
+        GroupType::UserDefined,
+        members,
+    )
 }
 
 #[async_trait]
@@ -361,10 +358,7 @@ impl Directory for ScimDirectory {
                 "SCIM POST /Users answered a user without an id".into(),
             ));
         }
-        Ok(Invitation {
-            id: created.id,
-            email,
-        })
+        Ok(Invitation::new(created.id, email))
     }
 
     async fn confirm(&self, _user: UserRef) -> Result<()> {

@@ -12,7 +12,7 @@ use tracing::Instrument;
 use zeroize::Zeroizing;
 
 use super::model::{ListResponse, PatchOp, ScimErrorBody};
-use crate::error::{Error, Result};
+use opadmin_directory::{Error, Result};
 
 pub use opadmin_api::http::DEFAULT_MAX_ANSWER_BYTES;
 
@@ -77,7 +77,7 @@ impl From<&str> for BearerToken {
 /// string (so `"` and `\` cannot break out of it).
 ///
 /// ```
-/// use opadmin::scim::Filter;
+/// use opadmin_scim::Filter;
 /// let f = Filter::eq("userName", r#"o"brien\x@example.com"#).unwrap();
 /// assert_eq!(f.as_str(), r#"userName eq "o\"brien\\x@example.com""#);
 /// ```
@@ -118,9 +118,9 @@ impl fmt::Display for Filter {
 /// to hosts that are not loopback, or an HTTP client of your own.
 ///
 /// ```
-/// # fn run() -> opadmin::Result<()> {
+/// # fn run() -> opadmin_directory::Result<()> {
 /// use std::time::Duration;
-/// use opadmin::ScimClient;
+/// use opadmin_scim::ScimClient;
 ///
 /// let client = ScimClient::builder("https://scim.example.com", "token")
 ///     .connect_timeout(Duration::from_secs(5))

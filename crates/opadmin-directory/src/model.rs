@@ -53,26 +53,8 @@ pub struct Group {
     pub members: Vec<GroupMember>,
 }
 
-/// Who holds a grant on a vault.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[non_exhaustive]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Accessor {
-    /// A person, directly.
-    User {
-        /// The person.
-        id: UserId,
-        /// The grant.
-        permissions: VaultPermissions,
-    },
-    /// A group.
-    Group {
-        /// The group.
-        id: GroupId,
-        /// The grant.
-        permissions: VaultPermissions,
-    },
-}
+/// Who holds a grant on a vault (one type for the facade and the access rules).
+pub use opadmin_api::access::Accessor;
 
 /// A person's effective access to a vault, and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -106,7 +88,7 @@ pub struct Vault {
     pub user_access: Vec<UserAccess>,
 }
 
-/// A vault as [`Admin::vaults`](crate::Admin::vaults) lists it: without its accessors.
+/// A vault as `Admin::vaults` lists it: without its accessors.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct VaultSummary {
@@ -300,4 +282,147 @@ pub struct BulkResult<T, O> {
     pub target: T,
     /// What happened to it.
     pub outcome: crate::Result<O>,
+}
+
+// Constructors. The models are `#[non_exhaustive]` (fields may be added without a breaking
+// release), so code outside this crate (the b5 facade, the SCIM backend, a connector's test
+// double) builds them through these; fields not taken here start empty and are public to set.
+
+impl User {
+    /// A person with no known creation or sign-in time.
+    pub fn new(
+        id: UserId,
+        email: impl Into<String>,
+        name: impl Into<String>,
+        state: UserState,
+        user_type: UserType,
+    ) -> Self {
+        Self {
+            id,
+            email: email.into(),
+            name: name.into(),
+            state,
+            user_type,
+            created_at: None,
+            last_sign_in: None,
+        }
+    }
+}
+
+impl GroupMember {
+    /// A member with a role.
+    pub fn new(user: UserId, role: GroupRole) -> Self {
+        Self { user, role }
+    }
+}
+
+impl Group {
+    /// A group with its members.
+    pub fn new(
+        id: GroupId,
+        name: impl Into<String>,
+        group_type: GroupType,
+        members: Vec<GroupMember>,
+    ) -> Self {
+        Self {
+            id,
+            name: name.into(),
+            group_type,
+            members,
+        }
+    }
+}
+
+impl UserAccess {
+    /// A person's effective access: `permissions` is the union of `direct` and the groups'.
+    pub fn new(
+        user: UserId,
+        permissions: VaultPermissions,
+        direct: Option<VaultPermissions>,
+        via_groups: Vec<GroupId>,
+    ) -> Self {
+        Self {
+            user,
+            permissions,
+            direct,
+            via_groups,
+        }
+    }
+}
+
+impl Vault {
+    /// A vault with no accessors yet (set `accessors` and `user_access`).
+    pub fn new(
+        id: VaultId,
+        name: impl Into<String>,
+        description: impl Into<String>,
+        vault_type: VaultType,
+    ) -> Self {
+        Self {
+            id,
+            name: name.into(),
+            description: description.into(),
+            vault_type,
+            accessors: Vec::new(),
+            user_access: Vec::new(),
+        }
+    }
+}
+
+impl VaultSummary {
+    /// A listed vault with the signed-in identity's own permissions.
+    pub fn new(
+        id: VaultId,
+        name: impl Into<String>,
+        description: impl Into<String>,
+        vault_type: VaultType,
+        permissions: VaultPermissions,
+    ) -> Self {
+        Self {
+            id,
+            name: name.into(),
+            description: description.into(),
+            vault_type,
+            permissions,
+        }
+    }
+}
+
+impl AccountInfo {
+    /// The account.
+    pub fn new(
+        id: impl Into<String>,
+        name: impl Into<String>,
+        account_type: AccountType,
+        plan: Plan,
+    ) -> Self {
+        Self {
+            id: id.into(),
+            name: name.into(),
+            account_type,
+            plan,
+        }
+    }
+}
+
+impl Snapshot {
+    /// A snapshot of an account with no people, groups or vaults yet.
+    pub fn new(account: AccountInfo) -> Self {
+        Self {
+            account,
+            users: Vec::new(),
+            groups: Vec::new(),
+            vaults: Vec::new(),
+        }
+    }
+}
+
+impl Invitation {
+    /// An invitation that was sent.
+    pub fn new(id: impl Into<String>, email: impl Into<String>) -> Self {
+        Self {
+            id: id.into(),
+            email: email.into(),
+        }
+    }
 }
