@@ -129,10 +129,94 @@ pub fn mac_message(session_id: &str, method: &str, url: &str, request_id: u64) -
     ))
 }
 
+/// How far request ids may run ahead of the highest seen, and how far below it one may still
+/// arrive out of order (docs/decisions.md, decision 2).
+pub const REQUEST_ID_WINDOW: u64 = 64;
+
+/// The server half of the request-id rule: every signed request of a session carries a new id,
+/// at most [`REQUEST_ID_WINDOW`] above the highest seen; ids may arrive out of order within the
+/// window below it; a repeat, a zero, or an id outside the window is refused (a replay).
+///
+/// The first id of a session may be anything: 1Password's own SDK starts at a random value
+/// (observed: 10732530), not at 1. Memory is bounded: at most [`REQUEST_ID_WINDOW`] ids are kept.
+#[derive(Debug, Clone, Default)]
+pub struct RequestIdWindow {
+    highest: u64,
+    seen: std::collections::BTreeSet<u64>,
+}
+
+impl RequestIdWindow {
+    /// An empty window (no id seen yet).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Accepts `id` and records it, or refuses it as a replay or out of the window.
+    pub fn accept(&mut self, id: u64) -> bool {
+        if self.highest == 0 && self.seen.is_empty() && id > 0 {
+            self.highest = id - 1;
+        }
+        let low = self.highest.saturating_sub(REQUEST_ID_WINDOW);
+        // Saturating: a client may send ids up to u64::MAX; the window then ends there.
+        let high = self.highest.saturating_add(REQUEST_ID_WINDOW);
+        if id == 0 || id <= low || id > high || self.seen.contains(&id) {
+            return false;
+        }
+        self.seen.insert(id);
+        self.highest = self.highest.max(id);
+        let floor = self.highest.saturating_sub(REQUEST_ID_WINDOW);
+        self.seen = self.seen.split_off(&floor);
+        true
+    }
+
+    /// The highest id accepted so far (0 before the first).
+    pub fn highest(&self) -> u64 {
+        self.highest
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn request_ids_replays_and_window() {
+        let mut w = RequestIdWindow::new();
+        assert!(w.accept(1));
+        assert!(!w.accept(1), "replay");
+        assert!(w.accept(3));
+        assert!(w.accept(2), "out of order within the window");
+        assert!(!w.accept(0));
+        assert!(!w.accept(3 + REQUEST_ID_WINDOW + 1), "too far ahead");
+        assert!(w.accept(60));
+        assert!(w.accept(120));
+        assert!(!w.accept(60), "replay");
+        assert!(!w.accept(50), "below the window");
+        assert_eq!(w.highest(), 120);
+    }
+
+    #[test]
+    fn request_ids_near_the_top_do_not_overflow() {
+        let mut w = RequestIdWindow::new();
+        assert!(w.accept(u64::MAX), "a first id may be anything");
+        assert!(!w.accept(u64::MAX), "replay");
+        assert!(w.accept(u64::MAX - 1), "within the window below");
+        let mut w = RequestIdWindow::new();
+        assert!(w.accept(u64::MAX - 10));
+        assert!(w.accept(u64::MAX));
+        assert!(!w.accept(u64::MAX));
+        assert!(!w.accept(u64::MAX - REQUEST_ID_WINDOW - 5));
+    }
+
+    #[test]
+    fn the_window_keeps_at_most_its_width_of_ids() {
+        let mut w = RequestIdWindow::new();
+        for id in 1..10_000 {
+            assert!(w.accept(id));
+        }
+        assert!(w.seen.len() as u64 <= REQUEST_ID_WINDOW + 1);
+    }
 
     #[test]
     fn message_drops_port_and_keeps_encoding() {

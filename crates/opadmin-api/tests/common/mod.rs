@@ -16,7 +16,7 @@ use opadmin_crypto::encoding::{UuidCase, generate_uuid};
 use opadmin_crypto::envelope::{Envelope, SymmetricKey};
 use opadmin_crypto::kdf::{KdfParams, SRP_METHOD, derive_auk, derive_srp_x};
 use opadmin_crypto::keyset::{Keyset, KeysetCiphertext};
-use opadmin_crypto::mac::MacKey;
+use opadmin_crypto::mac::{MacKey, RequestIdWindow};
 use opadmin_crypto::secret::Password;
 use opadmin_crypto::secret_key::SecretKey;
 use opadmin_crypto::srp::{self, SrpServer, SrpVersion};
@@ -92,7 +92,7 @@ struct SessionRec {
     srp: Option<SrpServer>,
     a_hex: String,
     key: Option<[u8; 32]>,
-    highest_id: u64,
+    request_ids: RequestIdWindow,
 }
 
 /// What the fake server has seen and how it behaves.
@@ -218,10 +218,9 @@ impl Fake {
                 else {
                     return no_auth();
                 };
-                if id <= rec.highest_id.saturating_sub(64) {
+                if !rec.request_ids.accept(id) {
                     return no_auth();
                 }
-                rec.highest_id = rec.highest_id.max(id);
                 state.signed.push((
                     sid.clone(),
                     req.method.as_str().to_owned(),

@@ -1,10 +1,10 @@
 //! Sessions: their stages, idle expiry, the request MAC and the request-id replay window.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use opadmin_crypto::envelope::{Envelope, SymmetricKey};
-use opadmin_crypto::mac::MacKey;
+use opadmin_crypto::mac::{MacKey, RequestIdWindow};
 use opadmin_crypto::srp::{SrpServer, SrpVersion};
 use serde_json::Value;
 
@@ -35,8 +35,8 @@ pub(crate) struct Session {
     pub a_hex: Option<String>,
     pub key: Option<SymmetricKey>,
     pub mac: Option<MacKey>,
-    pub highest_request_id: u64,
-    pub seen: BTreeSet<u64>,
+    /// The request-id replay window (docs/decisions.md, decision 2).
+    pub request_ids: RequestIdWindow,
     pub signed_requests: u64,
     pub last_used: Instant,
     /// When `auth/start` made it (the sign-in timeout counts from here).
@@ -44,10 +44,6 @@ pub(crate) struct Session {
     /// Wrong second-factor answers so far.
     pub mfa_failures: u32,
 }
-
-/// docs/decisions.md, decision 2: request ids must be new, at most this far above the highest seen,
-/// and may arrive out of order within this window below it.
-pub(crate) const REQUEST_ID_WINDOW: u64 = 64;
 
 /// How long a sign-in may take from `auth/start` to a usable session. A session that has not
 /// finished signing in by then is dropped (whatever the idle timeout), so abandoned sign-ins do
@@ -75,8 +71,7 @@ impl Session {
             a_hex: None,
             key: None,
             mac: None,
-            highest_request_id: 0,
-            seen: BTreeSet::new(),
+            request_ids: RequestIdWindow::new(),
             signed_requests: 0,
             last_used: Instant::now(),
             created: Instant::now(),
@@ -100,28 +95,6 @@ impl Session {
     pub fn set_key(&mut self, session_id: &str, key: &[u8; 32]) {
         self.key = Some(SymmetricKey::new(session_id, *key));
         self.mac = Some(MacKey::derive(key));
-    }
-
-    /// Accepts a request id, or refuses it as a replay / out of window.
-    ///
-    /// Observed: the official SDK starts a session's request ids at a random value (e.g.
-    /// 10732530), not at 1, so the first signed request of a session sets the starting point;
-    /// after it the replay window of docs/decisions.md, decision 2 applies.
-    pub fn accept_request_id(&mut self, id: u64) -> bool {
-        if self.highest_request_id == 0 && self.seen.is_empty() && id > 0 {
-            self.highest_request_id = id - 1;
-        }
-        let low = self.highest_request_id.saturating_sub(REQUEST_ID_WINDOW);
-        // Saturating: a client may send ids up to u64::MAX; the window then ends there.
-        let high = self.highest_request_id.saturating_add(REQUEST_ID_WINDOW);
-        if id == 0 || id <= low || id > high || self.seen.contains(&id) {
-            return false;
-        }
-        self.seen.insert(id);
-        self.highest_request_id = self.highest_request_id.max(id);
-        let floor = self.highest_request_id.saturating_sub(REQUEST_ID_WINDOW);
-        self.seen = self.seen.split_off(&floor);
-        true
     }
 }
 
@@ -175,7 +148,7 @@ pub(crate) fn admit(shared: &Shared, req: &mut Req) -> Result<Admitted, Reply> {
     let request_id = mac
         .verify(header, &session_id, &req.method, &req.mac_url)
         .map_err(|_| Reply::auth_required())?;
-    if !session.accept_request_id(request_id) {
+    if !session.request_ids.accept(request_id) {
         return Err(Reply::auth_required());
     }
     session.signed_requests += 1;
@@ -228,37 +201,6 @@ fn open_body(key: &SymmetricKey, body: &[u8]) -> Result<Value, Reply> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn request_ids_replays_and_window() {
-        let mut s = Session::new("U".into(), "d".into());
-        assert!(s.accept_request_id(1));
-        assert!(!s.accept_request_id(1), "replay");
-        assert!(s.accept_request_id(3));
-        assert!(s.accept_request_id(2), "out of order within the window");
-        assert!(!s.accept_request_id(0));
-        assert!(
-            !s.accept_request_id(3 + REQUEST_ID_WINDOW + 1),
-            "too far ahead"
-        );
-        assert!(s.accept_request_id(60));
-        assert!(s.accept_request_id(120));
-        assert!(!s.accept_request_id(60), "replay");
-        assert!(!s.accept_request_id(50), "below the window");
-    }
-
-    #[test]
-    fn request_ids_near_the_top_do_not_overflow() {
-        let mut s = Session::new("U".into(), "d".into());
-        assert!(s.accept_request_id(u64::MAX), "a first id may be anything");
-        assert!(!s.accept_request_id(u64::MAX), "replay");
-        assert!(s.accept_request_id(u64::MAX - 1), "within the window below");
-        let mut s = Session::new("U".into(), "d".into());
-        assert!(s.accept_request_id(u64::MAX - 10));
-        assert!(s.accept_request_id(u64::MAX));
-        assert!(!s.accept_request_id(u64::MAX));
-        assert!(!s.accept_request_id(u64::MAX - REQUEST_ID_WINDOW - 5));
-    }
 
     #[test]
     fn bodies_must_be_session_envelopes() {
