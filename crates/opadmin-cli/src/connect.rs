@@ -423,4 +423,29 @@ mod tests {
             assert!(format!("{emulator:?}").contains("admin@acme.example"));
         }
     }
+
+    /// Without the `emulator` feature, the emulator flags are a usage error naming it.
+    #[cfg(not(feature = "emulator"))]
+    #[test]
+    fn without_the_feature_the_emulator_flags_name_it() {
+        use clap::Parser;
+        for args in [
+            &["opadmin", "--emulator", "users", "list"][..],
+            &[
+                "opadmin",
+                "--emulator-as",
+                "admin@acme.example",
+                "groups",
+                "list",
+            ][..],
+        ] {
+            let cli = crate::cli::Cli::try_parse_from(args).expect("parses");
+            let err = gather(&cli.connection).expect_err("refused");
+            assert!(
+                err.to_string().contains("`emulator` cargo feature"),
+                "{err}"
+            );
+            assert_eq!(err.kind().code(), 2);
+        }
+    }
 }

@@ -460,8 +460,8 @@ mod tests {
                 "fields and types",
             ),
             (
-                format!("{{\"version\":1,\"devices\":[{{\"address\":\"a\",\"email\":\"b\",\"device_uuid\":\"SECRETVALUE\"}}]}}")
-                    .into_bytes(),
+                br#"{"version":1,"devices":[{"address":"a","email":"b","device_uuid":"SECRETVALUE"}]}"#
+                    .to_vec(),
                 "device_uuid",
             ),
             (

@@ -224,6 +224,82 @@ fn remember_device_asks_for_the_second_factor_once_and_keeps_one_device() {
 }
 
 #[test]
+fn a_refused_remember_token_falls_back_to_a_one_time_code() {
+    let rt = runtime();
+    let emulator = start(&rt, mfa_account());
+    let creds = emulator.credentials(MFA_ADMIN).expect("mfa admin").clone();
+    let totp = creds.totp_secret.clone().expect("a TOTP secret");
+    let dir = TempDir::new("refused");
+    let path = dir.0.join("devices.json");
+    let stale = "c3RhbGUtdG9rZW4tbm90LWlzc3VlZA";
+    let secrets = [
+        creds.secret_key.as_str(),
+        creds.password.as_str(),
+        &totp,
+        stale,
+    ];
+    // A device the server knows, with a token it never issued.
+    run(
+        opadmin_as(&emulator, &creds)
+            .arg("--device-file")
+            .arg(&path)
+            .env("OPADMIN_TOTP_SECRET", &totp),
+        &secrets,
+    )
+    .expect_code(0);
+    let mut stored = read_json(&path);
+    stored["devices"][0]["remember_token"] = Value::from(stale);
+    std::fs::write(&path, stored.to_string()).expect("write");
+
+    // Without a code to fall back on, sign-in is refused, with a hint about the token.
+    let refused = run(
+        opadmin_as(&emulator, &creds)
+            .arg("--remember-device")
+            .arg("--device-file")
+            .arg(&path),
+        &secrets,
+    )
+    .expect_code(3);
+    assert!(
+        refused.stderr.contains("remember-this-device token"),
+        "{}",
+        refused.stderr
+    );
+
+    // With the TOTP secret, the CLI tries once more with a code and keeps the new token.
+    let recovered = run(
+        opadmin_as(&emulator, &creds)
+            .arg("--remember-device")
+            .arg("--device-file")
+            .arg(&path)
+            .env("OPADMIN_TOTP_SECRET", &totp),
+        &secrets,
+    )
+    .expect_code(0);
+    assert!(
+        recovered.stderr.contains("one-time code"),
+        "{}",
+        recovered.stderr
+    );
+    let token = read_json(&path)["devices"][0]["remember_token"]
+        .as_str()
+        .expect("a new token")
+        .to_owned();
+    assert_ne!(token, stale);
+    assert_eq!(emulator.devices(MFA_ADMIN).len(), 1);
+
+    // And the new token works on its own.
+    run(
+        opadmin_as(&emulator, &creds)
+            .arg("--remember-device")
+            .arg("--device-file")
+            .arg(&path),
+        &[secrets[0], secrets[1], secrets[2], token.as_str()],
+    )
+    .expect_code(0);
+}
+
+#[test]
 fn the_default_device_file_is_in_the_configuration_directory() {
     let rt = runtime();
     let emulator = start(&rt, demo_account());
