@@ -19,6 +19,21 @@ Credentials (for a real account):
                                      --password-stdin, or a prompt)
   OPADMIN_TOTP_SECRET                base32 TOTP secret when the account asks for a second factor
                                      (in a terminal, a one-time code is prompted for instead)
+
+Device (so that cron runs sign in as one device and are not asked for a second factor each time):
+  The device uuid used for each sign-in address and email is kept in
+  $XDG_CONFIG_HOME/opadmin/devices.json (else ~/.config/opadmin/devices.json; on Windows
+  %APPDATA%\\opadmin\\devices.json), written with mode 0600.
+  --device-file PATH / OPADMIN_DEVICE_FILE     keep it in this file instead
+  --no-device-file / OPADMIN_NO_DEVICE_FILE=1  keep none (every run is a new device)
+  --remember-device / OPADMIN_REMEMBER_DEVICE=1
+                                     also keep the remember-this-device token given after a
+                                     second factor and offer it next time (a secret: the file
+                                     is readable by its owner only; never printed)
+  A device file that cannot be read (corrupt, not JSON, over 1 MiB) is an error (exit code 2):
+  delete it or pass --no-device-file. The embedded emulator never uses it.
+
+Embedded emulator (when built with the `emulator` feature, the default):
   --emulator                         use a fresh embedded emulator with the demo account
                                      \"Acme Corp\" instead (changes last for one command)
   --emulator-as EMAIL                ... signed in as admin@acme.example (default, owner) or
@@ -131,14 +146,55 @@ pub struct ConnectionArgs {
     )]
     pub totp_secret: Option<String>,
 
+    /// Keep the device uuid (and, with --remember-device, the remember-this-device token) in
+    /// this file instead of the default $XDG_CONFIG_HOME/opadmin/devices.json (else
+    /// ~/.config/opadmin/devices.json).
+    #[arg(
+        long,
+        global = true,
+        env = "OPADMIN_DEVICE_FILE",
+        value_name = "PATH",
+        help_heading = "Device"
+    )]
+    pub device_file: Option<PathBuf>,
+
+    /// Keep no device file: every run registers a new device with the account.
+    #[arg(
+        long,
+        global = true,
+        env = "OPADMIN_NO_DEVICE_FILE",
+        value_parser = clap::builder::BoolishValueParser::new(),
+        action = clap::ArgAction::SetTrue,
+        help_heading = "Device"
+    )]
+    pub no_device_file: bool,
+
+    /// Also keep the remember-this-device token the server gives after a second factor, and
+    /// offer it on the next run instead of asking for a code (the file is readable by its
+    /// owner only).
+    #[arg(
+        long,
+        global = true,
+        env = "OPADMIN_REMEMBER_DEVICE",
+        value_parser = clap::builder::BoolishValueParser::new(),
+        action = clap::ArgAction::SetTrue,
+        help_heading = "Device"
+    )]
+    pub remember_device: bool,
+
     /// Use a fresh embedded emulator with the demo account "Acme Corp" (no credentials needed;
     /// changes last for this one command).
-    #[arg(long, global = true)]
+    #[arg(long, global = true, hide = cfg!(not(feature = "emulator")))]
     pub emulator: bool,
 
     /// With the emulator, sign in as this demo person (admin@acme.example, the owner, by
     /// default; or it-admin@acme.example, an administrator). Implies --emulator.
-    #[arg(long, global = true, value_name = "EMAIL")]
+    #[arg(
+        long,
+        global = true,
+        value_name = "EMAIL",
+        hide = cfg!(not(feature = "emulator"))
+    )]
     pub emulator_as: Option<String>,
 
     /// Requests kept in flight by sync and bulk actions.
@@ -160,6 +216,9 @@ impl std::fmt::Debug for ConnectionArgs {
             .field("password", &redacted(&self.password))
             .field("password_stdin", &self.password_stdin)
             .field("totp_secret", &redacted(&self.totp_secret))
+            .field("device_file", &self.device_file)
+            .field("no_device_file", &self.no_device_file)
+            .field("remember_device", &self.remember_device)
             .field("emulator", &self.emulator)
             .field("emulator_as", &self.emulator_as)
             .field("concurrency", &self.concurrency)
@@ -172,6 +231,7 @@ impl std::fmt::Debug for ConnectionArgs {
 pub enum Command {
     /// Walk through sync, invite, confirm, grant, revoke, suspend and remove on an embedded
     /// emulator with the demo account, printing each step.
+    #[command(hide = cfg!(not(feature = "emulator")))]
     Demo,
     /// The whole snapshot: account, people, groups and members, vaults and who has access.
     Sync {

@@ -8,7 +8,8 @@ pub const EXIT_CODES_HELP: &str = "\
 Exit codes:
   0  success
   1  other error (network, server, a change that does not apply to the person's state)
-  2  usage error (bad arguments or input file, missing credentials)
+  2  usage error (bad arguments or input file, a device file that cannot be read, missing
+     credentials)
   3  sign-in refused: wrong email, account password or Secret Key, or the signed-in user is suspended
   4  a second factor is required (set OPADMIN_TOTP_SECRET), or only unsupported ones are offered
   5  permission denied, including a vault without the Manage Vault permission (and
@@ -99,6 +100,9 @@ pub enum CliError {
         msg = opadmin::NO_MANAGE_VAULT_MESSAGE
     )]
     VaultNotVisible(String),
+    /// The device file cannot be used (exit code 2, like another bad input file).
+    #[error(transparent)]
+    DeviceFile(#[from] crate::device_file::DeviceFileError),
     /// Some targets of a bulk action failed.
     #[error("{failed} of {total} targets failed; each target's outcome is listed on stdout")]
     Partial {
@@ -116,7 +120,7 @@ impl CliError {
     /// The kind, hence the exit code.
     pub fn kind(&self) -> Kind {
         match self {
-            CliError::Usage(_) => Kind::Usage,
+            CliError::Usage(_) | CliError::DeviceFile(_) => Kind::Usage,
             CliError::Admin(e) => kind_of(e),
             CliError::VaultNotVisible(_) => Kind::PermissionDenied,
             CliError::Partial { .. } => Kind::PartialFailure,

@@ -13,7 +13,9 @@
 //!
 //! Credentials come from flags or `OPADMIN_*` variables (the password and Secret Key also from
 //! stdin or a prompt without echo); `--emulator` points any command at a fresh embedded
-//! emulator with the demo account. Output is a table, JSON or CSV on stdout, with the field
+//! emulator with the demo account (in builds with the default `emulator` feature). The device
+//! uuid is kept per address and email in a device file (see [`device_file`]), with
+//! `--remember-device` also the remember-this-device token. Output is a table, JSON or CSV on stdout, with the field
 //! names listed in `--help` and the README; progress and messages go to stderr; the exit code
 //! tells what went wrong (see [`exit`]).
 #![forbid(unsafe_code)]
@@ -22,6 +24,7 @@
 mod cli;
 mod commands;
 mod connect;
+mod device_file;
 mod exit;
 mod output;
 mod progress;
@@ -95,7 +98,10 @@ fn run(cli: Cli) -> Result<(), CliError> {
     let mut out = Output::stdout(cli.format);
     let concurrency = cli.connection.concurrency.max(1);
     if let Command::Demo = cli.command {
+        #[cfg(feature = "emulator")]
         return runtime.block_on(commands::demo::run(concurrency, &mut out));
+        #[cfg(not(feature = "emulator"))]
+        return Err(CliError::Usage(connect::NO_EMULATOR.into()));
     }
     let mut command = cli.command;
     commands::prepare(&mut command, cli.connection.password_stdin)?;
@@ -103,7 +109,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
     runtime.block_on(async {
         let session = connect::sign_in(login, concurrency).await?;
         let result = commands::run(command, &session, &mut out).await;
-        if session.emulator.is_none() {
+        if !session.is_emulated() {
             // End the session on the server; a failure here changes nothing for the caller.
             let _ = session.admin.sign_out().await;
         }

@@ -1,6 +1,8 @@
 //! The `opadmin` binary, run as a user runs it: every command against `--emulator` (a fresh
 //! emulator per invocation), each output format, the exit codes, credentials from the
 //! environment and stdin against an emulator started here, and no secret in any output.
+//! Needs the embedded emulator (the default `emulator` feature).
+#![cfg(feature = "emulator")]
 
 use assert_cmd::Command;
 use predicates::prelude::*;
@@ -35,7 +37,9 @@ impl Run {
     }
 }
 
-/// The binary with no `OPADMIN_*` variable inherited from the environment.
+/// The binary with no `OPADMIN_*` variable inherited from the environment, and without a
+/// device file (so that tests do not write to the user's configuration directory; the device
+/// file has its own tests).
 fn opadmin() -> Command {
     let mut cmd = assert_cmd::cargo::cargo_bin_cmd!("opadmin");
     for var in [
@@ -44,9 +48,12 @@ fn opadmin() -> Command {
         "OPADMIN_PASSWORD",
         "OPADMIN_SECRET_KEY",
         "OPADMIN_TOTP_SECRET",
+        "OPADMIN_DEVICE_FILE",
+        "OPADMIN_REMEMBER_DEVICE",
     ] {
         cmd.env_remove(var);
     }
+    cmd.env("OPADMIN_NO_DEVICE_FILE", "1");
     cmd
 }
 

@@ -335,6 +335,16 @@ impl RunningEmulator {
             .map(|u| u.uuid.clone())
     }
 
+    /// The devices a person has registered (uuids, sorted), by email or uuid; empty when
+    /// there is no such person.
+    pub fn devices(&self, user: &str) -> Vec<String> {
+        self.shared
+            .account()
+            .find_user(user)
+            .map(|u| u.devices.iter().cloned().collect())
+            .unwrap_or_default()
+    }
+
     /// A person's state by email or uuid.
     pub fn user_state(&self, user: &str) -> Option<PersonState> {
         self.shared

@@ -1,6 +1,7 @@
 //! The commands, and what they share: looking up groups and vaults by name, and running an
 //! action over one or many targets.
 
+#[cfg(feature = "emulator")]
 pub mod demo;
 pub mod groups;
 pub mod sync;
