@@ -178,6 +178,35 @@ fn observed_group_shape() {
 }
 
 #[test]
+fn lenient_where_1password_s_client_is_lenient() {
+    // `description` is read like `desc`; it is written back as `desc`.
+    let group: Group = serde_json::from_value(json!({
+        "uuid": "g", "name": "Ext", "description": "outside admins", "type": "E"
+    }))
+    .unwrap();
+    assert_eq!(group.desc, "outside admins");
+    assert_eq!(group.group_type, GroupType::ExternalAccountManagers);
+    assert_eq!(
+        serde_json::to_value(&group).unwrap()["desc"],
+        "outside admins"
+    );
+    // An access record for a broker is read, not refused.
+    let broker: AccessorType = serde_json::from_value(json!("broker")).unwrap();
+    assert_eq!(broker, AccessorType::Broker);
+    assert_eq!(serde_json::to_value(broker).unwrap(), json!("broker"));
+    // Letters without a name keep their letter through a round trip.
+    for (letter, state) in [("M", 'M'), ("5", '5'), ("X", 'X'), ("Z", 'Z')] {
+        let s: UserState = serde_json::from_value(json!(letter)).unwrap();
+        assert_eq!(s.letter(), state);
+        assert_eq!(serde_json::to_value(s).unwrap(), json!(letter));
+    }
+    for letter in ["M", "D"] {
+        let v: VaultType = serde_json::from_value(json!(letter)).unwrap();
+        assert_eq!(serde_json::to_value(v).unwrap(), json!(letter));
+    }
+}
+
+#[test]
 fn membership_patches_send_both_lists() {
     let patch = GroupMembershipPatch {
         add: vec![],

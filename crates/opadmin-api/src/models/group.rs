@@ -23,8 +23,9 @@ pub struct Group {
     /// Name.
     #[serde(default)]
     pub name: String,
-    /// Description.
-    #[serde(default)]
+    /// Description. Read from `desc` or `description` (1Password's own client takes both, with
+    /// `description` as its primary name); written as `desc`.
+    #[serde(default, alias = "description")]
     pub desc: String,
     /// State (absent in the account object).
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -14,6 +14,9 @@ pub enum AccessorType {
     User,
     /// `group`: a group.
     Group,
+    /// `broker`: an access record for a broker rather than a person or group (1Password's own
+    /// client knows exactly `user`, `group` and `broker`). opadmin reads it and leaves it alone.
+    Broker,
     /// Anything else (kept unreadable rather than failing the whole answer).
     #[serde(other)]
     Unknown,

@@ -212,6 +212,9 @@ letter_enum!(
         Administrators = 'A' => "ADMINISTRATORS",
         /// `R`: Recovery.
         Recovery = 'R' => "RECOVERY",
+        /// `E`: External Account Managers (1Password's own client knows this type by that name;
+        /// docs/protocol.md 4.4).
+        ExternalAccountManagers = 'E' => "EXTERNAL_ACCOUNT_MANAGERS",
         /// `M`: Team Members.
         TeamMembers = 'M' => "TEAM_MEMBERS",
         /// `U`: a group created by the account's administrators.
@@ -479,8 +482,20 @@ mod tests {
         ] {
             assert_eq!(UserType::from_letter(l), v);
         }
-        for l in ['O', 'A', 'R', 'M', 'U', 'S', 'P'] {
+        for l in ['O', 'A', 'R', 'E', 'M', 'U', 'S', 'P'] {
             assert!(GroupType::from_letter(l).is_known());
+        }
+        assert_eq!(
+            GroupType::from_letter('E'),
+            GroupType::ExternalAccountManagers
+        );
+        // Letters 1Password's client has but names nowhere we can cite: kept, letter intact.
+        for l in ['M', 'D'] {
+            assert_eq!(VaultType::from_letter(l), VaultType::Unknown(l));
+            assert_eq!(VaultType::from_letter(l).letter(), l);
+        }
+        for l in ['M', '5', 'X', 'Z'] {
+            assert_eq!(UserState::from_letter(l).letter(), l);
         }
         for l in ['P', 'E', 'U', 'T', 'S', 'G', 'R'] {
             assert!(VaultType::from_letter(l).is_known());
