@@ -404,6 +404,65 @@ impl RunningEmulator {
             .count()
     }
 
+    /// Test hook: deletes a vault (by uuid) right after the next vault listing is answered, so
+    /// that a client which listed it finds it gone when it reads it. Returns whether the vault
+    /// exists now.
+    pub fn delete_vault_after_listing(&self, vault: &str) -> bool {
+        let mut account = self.shared.account();
+        if !account.vaults.contains_key(vault) {
+            return false;
+        }
+        account.vanish_after_listing.insert(vault.to_owned());
+        true
+    }
+
+    /// Test hook: damages the vault key wrapped to one accessor (a person's or a group's uuid)
+    /// so that it no longer opens; everything else about the vault stays intact. Returns
+    /// whether such an access record exists.
+    pub fn corrupt_vault_key(&self, vault: &str, accessor: &str) -> bool {
+        let mut account = self.shared.account();
+        let Some(v) = account.vaults.get_mut(vault) else {
+            return false;
+        };
+        let Some(access) = v
+            .users
+            .get_mut(accessor)
+            .or_else(|| v.groups.get_mut(accessor))
+        else {
+            return false;
+        };
+        let data = &mut access.enc_vault_key.data;
+        // Swap one base64url character in the middle for another: the ciphertext keeps its
+        // shape and length but no longer decrypts (RSA-OAEP padding or the GCM tag fails).
+        let mid = data.len() / 2;
+        if let Some(c) = data.get(mid..=mid) {
+            let replacement = if c == "A" { "B" } else { "A" };
+            data.replace_range(mid..=mid, replacement);
+        }
+        true
+    }
+
+    /// Test hook: the public key served for a person (by email or uuid) becomes another
+    /// person's, as if the server's copy had been swapped. Whatever is wrapped to it no longer
+    /// opens with the person's own keys, so the server refuses it. Returns whether both people
+    /// exist.
+    pub fn serve_foreign_public_key(&self, user: &str, other: &str) -> bool {
+        let mut account = self.shared.account();
+        let (Some(uuid), Some(jwk)) = (
+            account.find_user(user).map(|u| u.uuid.clone()),
+            account.find_user(other).map(|u| u.pub_jwk.clone()),
+        ) else {
+            return false;
+        };
+        match account.users.get_mut(&uuid) {
+            Some(u) => {
+                u.pub_jwk = jwk;
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Stops serving and waits for the server task.
     pub async fn shutdown(mut self) {
         if let Some(tx) = self.shutdown.take() {
