@@ -61,7 +61,8 @@ pub use directory::{Capabilities, Directory};
 pub use error::{Error, Result};
 pub use model::{
     Accessor, AccountInfo, BulkResult, GrantOutcome, Group, GroupGrant, GroupMember, Invitation,
-    MembershipOutcome, RevokeOutcome, Snapshot, User, UserAccess, UserRef, Vault, VaultSummary,
+    MembershipOutcome, RevokeOutcome, SkipReason, SkippedItem, SkippedKind, Snapshot, User,
+    UserAccess, UserRef, Vault, VaultSummary,
 };
 /// A remember-this-device token: zeroized on drop, redacted in `Debug`
 /// ([`Admin::remember_token`], [`AdminBuilder::remember_token`]).

@@ -203,6 +203,7 @@ impl AdminBuilder {
                 remember_token: signed.new_dsecret,
                 concurrency: self.concurrency.unwrap_or(DEFAULT_CONCURRENCY),
                 service_account: false,
+                skipped_keysets: Vec::new(),
             }),
         })
     }
@@ -231,6 +232,7 @@ impl AdminBuilder {
                 remember_token: None,
                 concurrency: self.concurrency.unwrap_or(DEFAULT_CONCURRENCY),
                 service_account: true,
+                skipped_keysets: Vec::new(),
             }),
         })
     }

@@ -216,6 +216,14 @@ impl Admin {
 
     /// Confirms people batch by batch and reports each person's outcome, in the order given.
     async fn confirm_each(&self, people: Vec<User>) -> Vec<BulkResult<User, ()>> {
+        let order: Vec<UserId> = people.iter().map(|u| u.id.clone()).collect();
+        let mut out = self.confirm_unordered(people).await;
+        out.sort_by_key(|r| order.iter().position(|id| id == &r.target.id));
+        out
+    }
+
+    /// [`confirm_each`](Self::confirm_each), with the outcomes in the order they were decided.
+    async fn confirm_unordered(&self, people: Vec<User>) -> Vec<BulkResult<User, ()>> {
         let mut out: Vec<BulkResult<User, ()>> = Vec::with_capacity(people.len());
         let mut ready = Vec::with_capacity(people.len());
         // Someone no longer awaiting confirmation fails alone, before anything is sent.
@@ -502,7 +510,7 @@ impl Admin {
 /// The error of a bulk target whose action panicked (the panic's message is not repeated: it
 /// could quote anything).
 fn panicked() -> Error {
-    Error::Internal("running the action for this target (it panicked)".into())
+    Error::Internal("running the action for this target (it crashed)".into())
 }
 
 /// What a confirmation reads once for every batch.
