@@ -431,15 +431,44 @@ impl RunningEmulator {
         else {
             return false;
         };
-        let data = &mut access.enc_vault_key.data;
-        // Swap one base64url character in the middle for another: the ciphertext keeps its
-        // shape and length but no longer decrypts (RSA-OAEP padding or the GCM tag fails).
-        let mid = data.len() / 2;
-        if let Some(c) = data.get(mid..=mid) {
-            let replacement = if c == "A" { "B" } else { "A" };
-            data.replace_range(mid..=mid, replacement);
-        }
+        damage(&mut access.enc_vault_key.data);
         true
+    }
+
+    /// Test hook: damages a member's copy of a group keyset (group uuid, person's email or
+    /// uuid), as the member's keyset list and the group's membership serve it, so that it no
+    /// longer opens for them. Returns whether the membership exists.
+    pub fn corrupt_member_keyset(&self, group: &str, user: &str) -> bool {
+        let mut account = self.shared.account();
+        let Some(uuid) = account.find_user(user).map(|u| u.uuid.clone()) else {
+            return false;
+        };
+        let Some(member) = account
+            .groups
+            .get_mut(group)
+            .and_then(|g| g.members.get_mut(&uuid))
+        else {
+            return false;
+        };
+        damage(&mut member.keyset.enc_sym_key.data);
+        true
+    }
+
+    /// Test hook: damages a person's primary keyset (by email or uuid) as the keysets answer
+    /// serves it, so that their account password and Secret Key no longer open it. Returns
+    /// whether the person exists.
+    pub fn corrupt_primary_keyset(&self, user: &str) -> bool {
+        let mut account = self.shared.account();
+        let Some(uuid) = account.find_user(user).map(|u| u.uuid.clone()) else {
+            return false;
+        };
+        match account.users.get_mut(&uuid) {
+            Some(u) => {
+                damage(&mut u.keyset.enc_sym_key.data);
+                true
+            }
+            None => false,
+        }
     }
 
     /// Test hook: the public key served for a person (by email or uuid) becomes another
@@ -471,6 +500,16 @@ impl RunningEmulator {
         if let Some(task) = self.task.take() {
             let _ = task.await;
         }
+    }
+}
+
+/// Swaps one base64url character in the middle of a ciphertext for another: it keeps its
+/// shape and length but no longer decrypts (RSA-OAEP padding or the GCM tag fails).
+fn damage(data: &mut String) {
+    let mid = data.len() / 2;
+    if let Some(c) = data.get(mid..=mid) {
+        let replacement = if c == "A" { "B" } else { "A" };
+        data.replace_range(mid..=mid, replacement);
     }
 }
 

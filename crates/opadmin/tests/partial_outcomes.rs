@@ -5,8 +5,8 @@
 
 use opadmin::{Admin, Error, SkipReason, SkippedKind, Snapshot, UserState};
 use opadmin_emulator::{
-    AccountBuilder, Emulator, EmulatorConfig, PersonSpec, PersonState, RunningEmulator, VaultSpec,
-    acl, demo_account,
+    AccountBuilder, Emulator, EmulatorConfig, GroupSpec, PersonSpec, PersonState, RunningEmulator,
+    VaultSpec, acl, demo_account,
 };
 
 async fn start(account: AccountBuilder) -> RunningEmulator {
@@ -204,4 +204,35 @@ async fn a_bulk_of_200_gives_every_target_an_outcome() {
             (_, Err(e)) => panic!("{}: {e}", r.target),
         }
     }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_group_keyset_that_does_not_open_is_skipped_and_sign_in_goes_on() {
+    let emu = start(account().group(GroupSpec::new("Cursed").member("admin@acme.example"))).await;
+    let complete = owner(&emu).await.sync().await.expect("sync before");
+    assert!(complete.is_complete());
+    let cursed = emu.group_uuid("Cursed").expect("group");
+    assert!(emu.corrupt_member_keyset(&cursed, "admin@acme.example"));
+
+    let admin = owner(&emu).await;
+    let skipped = admin.skipped_keysets();
+    assert_eq!(skipped.len(), 1, "{skipped:?}");
+    assert_eq!(skipped[0].kind, SkippedKind::Keyset);
+    assert_eq!(skipped[0].reason, SkipReason::KeyDoesNotOpen);
+    let snapshot = admin.sync().await.expect("sync degrades");
+    assert_eq!(snapshot.skipped, skipped, "sync names it too");
+    // Nothing was wrapped only to that keyset, so everything else is complete.
+    assert_eq!(vault_ids(&snapshot), vault_ids(&complete));
+    assert_eq!(snapshot.groups, complete.groups);
+
+    // The primary keyset is what sign-in needs: damaged, sign-in fails as a whole.
+    let it_admin = emu.credentials("it-admin@acme.example").unwrap().clone();
+    assert!(emu.corrupt_primary_keyset(&it_admin.email));
+    let refused = Admin::builder()
+        .address(emu.address())
+        .credentials(&it_admin.email, &it_admin.password, &it_admin.secret_key)
+        .build()
+        .await
+        .expect_err("no primary keyset, no sign-in");
+    assert!(matches!(refused, Error::Tampered(_)), "{refused}");
 }
