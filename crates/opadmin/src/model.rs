@@ -203,6 +203,29 @@ pub enum SkipReason {
     Internal,
 }
 
+impl SkippedKind {
+    /// Its name as written in JSON: `vault`, `group` or `keyset`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SkippedKind::Vault => "vault",
+            SkippedKind::Group => "group",
+            SkippedKind::Keyset => "keyset",
+        }
+    }
+}
+
+impl SkipReason {
+    /// Its name as written in JSON: `gone`, `not_permitted`, `key_does_not_open`, `internal`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SkipReason::Gone => "gone",
+            SkipReason::NotPermitted => "not_permitted",
+            SkipReason::KeyDoesNotOpen => "key_does_not_open",
+            SkipReason::Internal => "internal",
+        }
+    }
+}
+
 impl SkippedItem {
     pub(crate) fn new(
         kind: SkippedKind,
