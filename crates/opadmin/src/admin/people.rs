@@ -543,6 +543,19 @@ mod tests {
     use super::*;
 
     #[test]
+    fn only_session_wide_errors_stop_a_confirmation_run() {
+        assert!(stops_the_run(&Error::SessionExpired));
+        assert!(stops_the_run(&Error::Timeout));
+        assert!(stops_the_run(&Error::Tampered("x".into())));
+        assert!(stops_the_run(&Error::transport("down")));
+        assert!(!stops_the_run(&Error::NotFound {
+            what: "person x".into()
+        }));
+        assert!(!stops_the_run(&Error::InvalidState("x".into())));
+        assert!(!stops_the_run(&panicked()));
+    }
+
+    #[test]
     fn each_lifecycle_action_names_itself_and_lands_in_its_own_state() {
         let all = [Lifecycle::Suspend, Lifecycle::Reactivate, Lifecycle::Remove];
         let seen: Vec<_> = all

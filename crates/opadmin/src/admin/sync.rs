@@ -348,3 +348,33 @@ fn vault_skipped(v: &models::Vault, name: Option<String>, e: &Error) -> SkippedI
     };
     SkippedItem::new(SkippedKind::Vault, v.uuid.as_str(), name, reason, e)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn per_item_errors_are_skipped_and_account_wide_ones_are_not() {
+        let gone = Error::NotFound {
+            what: "vault v".into(),
+        };
+        assert_eq!(skip_reason(&gone), Some(SkipReason::Gone));
+        assert_eq!(
+            skip_reason(&Error::NoManageVaultPermission),
+            Some(SkipReason::NotPermitted)
+        );
+        assert_eq!(
+            skip_reason(&Error::Internal("x".into())),
+            Some(SkipReason::Internal)
+        );
+        for whole in [
+            Error::SessionExpired,
+            Error::Timeout,
+            Error::Tampered("x".into()),
+            Error::transport("down"),
+            Error::RateLimited { retry_after: None },
+        ] {
+            assert_eq!(skip_reason(&whole), None, "{whole}");
+        }
+    }
+}
