@@ -342,6 +342,9 @@ pub struct SignedIn {
     pub client: Client,
     /// Every keyset the user can open: the primary keyset and the keysets wrapped to it.
     pub keyring: Keyring,
+    /// Keysets the server listed for the user that did not open (other than the primary one,
+    /// without which sign-in fails), by uuid, with why.
+    pub unopened_keysets: Vec<(String, opadmin_crypto::CryptoError)>,
     /// The account's uuid.
     pub account_uuid: AccountId,
     /// The signed-in user's uuid.
@@ -555,9 +558,11 @@ async fn sign_in_as(
         ApiError::Protocol("the account has no keyset encrypted by the Account Unlock Key".into())
     })?;
     let auk = identity.auk(primary, &routine.options.kdf_limits).await?;
-    // SRP proved the password and Secret Key (or the token's x), so a keyset that does not open
-    // was changed or does not belong to this user.
-    let keyring = Keyring::unlock(&keysets.keysets, &auk)
+    // SRP proved the password and Secret Key (or the token's x), so a primary keyset that does
+    // not open was changed or does not belong to this user: nothing can be trusted. Any other
+    // keyset (a group's, an older one) that does not open is set aside and reported; what is
+    // wrapped only to it fails when used.
+    let (keyring, unopened_keysets) = Keyring::unlock_partial(&keysets.keysets, &auk)
         .map_err(|e| ApiError::Tampered(format!("the account's keysets did not open ({e})")))?;
     if let Ok(mut proven) = routine.proven.lock() {
         *proven = Some(Proven {
@@ -570,6 +575,7 @@ async fn sign_in_as(
     Ok(SignedIn {
         client,
         keyring,
+        unopened_keysets,
         account_uuid,
         user_uuid,
         device_uuid,
@@ -693,10 +699,10 @@ impl SignInRoutine {
                 Some(&established.session),
             )
             .await?;
-        Keyring::unlock(&keysets.keysets, &unlock_key).map_err(|e| {
+        Keyring::unlock_partial(&keysets.keysets, &unlock_key).map_err(|e| {
             ApiError::Tampered(format!(
-                "after signing in again, the account's keysets no longer open with the key that \
-                 opened them at sign-in ({e})"
+                "after signing in again, the account's primary keyset no longer opens with the \
+                 key that opened it at sign-in ({e})"
             ))
         })?;
         Ok(())

@@ -509,13 +509,18 @@ async fn invitations_people_and_session() {
             updated_at: None,
         })
         .collect();
-    c.confirm_people(&ConfirmPeopleRequest {
-        people_uuids: people.clone(),
-        group_memberships: Some(memberships),
-        vault_access: None,
-    })
-    .await
-    .expect("confirm");
+    let confirmed = c
+        .confirm_people(&ConfirmPeopleRequest {
+            people_uuids: people.clone(),
+            group_memberships: Some(memberships),
+            vault_access: None,
+        })
+        .await;
+    assert!(
+        confirmed.iter().all(|b| b.error().is_none()),
+        "every batch applied: {confirmed:?}"
+    );
+    assert_eq!(confirmed.len(), 2);
     let confirms = entries(&confirm_log);
     assert_eq!(confirms.len(), 2);
     for (_, _, body) in &confirms {

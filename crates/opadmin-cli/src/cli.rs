@@ -57,7 +57,9 @@ Fields:
   vaults access --groups
                        vault_id, vault_name, group_id, group_name, permissions
   sync                 {account: {id, name, type, plan}, users, groups, members, vaults,
-                       access, grants} with the records above (--part picks one section)
+                       access, grants, skipped} with the records above (--part picks one
+                       section); skipped: kind, id, name, reason, message (what could not be
+                       read: then everything else is printed and the exit code is 8)
   every change         action, target, id, ok, outcome, permissions, groups, error, message
                        (one record per target; outcome is invited, confirmed, suspended,
                        reactivated, removed, granted, already_direct, covered_by_groups,

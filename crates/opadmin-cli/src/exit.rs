@@ -16,7 +16,9 @@ Exit codes:
      invitations on a plan other than Business)
   6  not found: no such person, group or vault (or not visible to the signed-in user)
   7  still rate limited after retries
-  8  partial failure: some targets of a bulk action failed (each target's outcome is printed)";
+  8  partial failure: some targets of a bulk action (a --file command, several targets,
+     users confirm --all) failed, each target's outcome is printed; or sync could not read
+     some items, which are listed as skipped after everything that was read";
 
 /// What kind of failure ended the command; each kind has its own exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,6 +113,14 @@ pub enum CliError {
         /// How many there were.
         total: usize,
     },
+    /// `sync` could not read some items; everything else was printed.
+    #[error(
+        "the snapshot is incomplete: {skipped} item(s) could not be read and are listed as skipped"
+    )]
+    Incomplete {
+        /// How many items were skipped.
+        skipped: usize,
+    },
     /// Anything else, in plain words.
     #[error("{0}")]
     Other(String),
@@ -123,7 +133,7 @@ impl CliError {
             CliError::Usage(_) | CliError::DeviceFile(_) => Kind::Usage,
             CliError::Admin(e) => kind_of(e),
             CliError::VaultNotVisible(_) => Kind::PermissionDenied,
-            CliError::Partial { .. } => Kind::PartialFailure,
+            CliError::Partial { .. } | CliError::Incomplete { .. } => Kind::PartialFailure,
             CliError::Other(_) => Kind::Other,
         }
     }

@@ -357,6 +357,25 @@ impl Record for OutcomeRecord {
     }
 }
 
+/// Something `sync` could not read, and why (`sync`).
+#[derive(Debug, Clone)]
+pub struct SkippedRecord(pub opadmin::SkippedItem);
+
+impl Record for SkippedRecord {
+    const FIELDS: &'static [&'static str] = &["kind", "id", "name", "reason", "message"];
+    const TABLE: &'static [&'static str] = &["kind", "name", "reason", "id", "message"];
+    fn values(&self) -> Vec<Value> {
+        let s = &self.0;
+        vec![
+            Value::Text(s.kind.as_str().to_owned()),
+            Value::Text(s.id.clone()),
+            s.name.clone().map_or(Value::Null, Value::text_or_null),
+            Value::Text(s.reason.as_str().to_owned()),
+            Value::Text(sentence(&s.message)),
+        ]
+    }
+}
+
 /// Every record of a snapshot, by section.
 #[derive(Debug, Clone)]
 pub struct SnapshotRecords {
@@ -374,6 +393,8 @@ pub struct SnapshotRecords {
     pub access: Vec<AccessRecord>,
     /// Groups' grants on vaults.
     pub grants: Vec<GrantRecord>,
+    /// What could not be read (empty when the snapshot is complete).
+    pub skipped: Vec<SkippedRecord>,
 }
 
 impl SnapshotRecords {
@@ -451,6 +472,12 @@ impl SnapshotRecords {
             vaults,
             access,
             grants,
+            skipped: snapshot
+                .skipped
+                .iter()
+                .cloned()
+                .map(SkippedRecord)
+                .collect(),
         }
     }
 }

@@ -9,7 +9,8 @@ use predicates::prelude::*;
 use serde_json::Value;
 
 use opadmin_emulator::{
-    DEMO_PASSWORD, Emulator, EmulatorConfig, PersonSpec, Role, RunningEmulator, demo_account,
+    DEMO_PASSWORD, Emulator, EmulatorConfig, PersonSpec, PersonState, Role, RunningEmulator,
+    demo_account,
 };
 
 const IT_ADMIN: &str = "it-admin@acme.example";
@@ -917,9 +918,10 @@ fn sync_in_every_format() {
     assert_fields(
         &json,
         &[
-            "account", "users", "groups", "members", "vaults", "access", "grants",
+            "account", "users", "groups", "members", "vaults", "access", "grants", "skipped",
         ],
     );
+    assert!(objects(&json["skipped"]).is_empty(), "the demo is complete");
     assert_fields(&json["account"], &["id", "name", "type", "plan"]);
     assert_eq!(json["account"]["name"], "Acme Corp");
     assert_eq!(objects(&json["users"]).len(), 8);
@@ -1112,4 +1114,108 @@ fn an_unreachable_address_is_another_error() {
         run.stderr
     );
     assert!(run.stderr.starts_with("error: "), "{}", run.stderr);
+}
+
+/// Runs a command signed in as the owner of an emulator started here.
+fn as_owner(emulator: &RunningEmulator, args: &[&str]) -> Run {
+    let owner = emulator.owner().clone();
+    run_cmd(
+        opadmin()
+            .args(args)
+            .env("OPADMIN_ADDRESS", emulator.address())
+            .env("OPADMIN_EMAIL", &owner.email)
+            .env("OPADMIN_PASSWORD", &owner.password)
+            .env("OPADMIN_SECRET_KEY", &owner.secret_key),
+        &[owner.secret_key.as_str()],
+    )
+}
+
+#[test]
+fn confirm_all_with_a_refused_batch_lists_every_person_and_exits_8() {
+    let rt = runtime();
+    let mut account = demo_account();
+    for i in 0..20 {
+        account = account.person(
+            PersonSpec::new(format!("joiner{i:02}@acme.example"), format!("Joiner {i}"))
+                .state(PersonState::Pending),
+        );
+    }
+    let emulator = start(&rt, account);
+    let mut pending: Vec<String> = std::iter::once("dave@acme.example".to_owned())
+        .chain((0..20).map(|i| format!("joiner{i:02}@acme.example")))
+        .map(|e| emulator.user_uuid(&e).expect("a person"))
+        .collect();
+    pending.sort();
+    // People are confirmed in listing order (by uuid), 15 per request: the last one is in the
+    // second request, which the server refuses (its keyset is wrapped to the wrong key).
+    let victim = pending.last().unwrap().clone();
+    assert!(emulator.serve_foreign_public_key(&victim, &emulator.owner().email));
+
+    let run = as_owner(
+        &emulator,
+        &["users", "confirm", "--all", "--format", "json"],
+    )
+    .expect_code(8);
+    let records = run.json();
+    let records = objects(&records);
+    assert_eq!(records.len(), 21, "every pending person is listed");
+    let mut confirmed = 0;
+    for r in records {
+        assert_fields(r, OUTCOME_FIELDS);
+        let id = r["id"].as_str().expect("the person's uuid");
+        let state = emulator.user_state(id);
+        match r["outcome"].as_str() {
+            Some("confirmed") => {
+                confirmed += 1;
+                assert_eq!(state, Some(PersonState::Active), "{r}");
+            }
+            Some("failed") => {
+                assert_eq!(state, Some(PersonState::Pending), "{r}");
+                assert!(r["error"].is_string() && r["message"].is_string(), "{r}");
+            }
+            other => panic!("unexpected outcome {other:?}: {r}"),
+        }
+    }
+    assert_eq!(confirmed, 15, "the first request's people are confirmed");
+    assert!(
+        run.stderr.contains("6 of 21 targets failed"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn sync_with_an_unreadable_vault_prints_the_rest_names_it_and_exits_8() {
+    let rt = runtime();
+    let emulator = start(&rt, demo_account());
+    let owner = emulator.owner().user_uuid.clone();
+    let vault = emulator
+        .vault_uuid("Marketing")
+        .expect("a vault the owner created");
+    assert!(emulator.corrupt_vault_key(&vault, &owner));
+
+    let run = as_owner(&emulator, &["sync", "--format", "json"]).expect_code(8);
+    let json = run.json();
+    assert_eq!(objects(&json["vaults"]).len(), 3, "every other vault");
+    let skipped = objects(&json["skipped"]);
+    assert_eq!(skipped.len(), 1);
+    assert_fields(&skipped[0], &["kind", "id", "name", "reason", "message"]);
+    assert_eq!(skipped[0]["kind"], "vault");
+    assert_eq!(skipped[0]["id"], vault.as_str());
+    assert_eq!(skipped[0]["reason"], "key_does_not_open");
+    assert!(
+        run.stderr
+            .contains(&format!("warning: skipped vault {vault}")),
+        "{}",
+        run.stderr
+    );
+
+    let table = as_owner(&emulator, &["sync"]).expect_code(8);
+    assert!(
+        table.stdout.contains("Skipped (could not be read):"),
+        "{}",
+        table.stdout
+    );
+    let part = as_owner(&emulator, &["sync", "--part", "users", "--format", "csv"]).expect_code(8);
+    assert_eq!(part.stdout.lines().count(), 9, "the users section is whole");
 }

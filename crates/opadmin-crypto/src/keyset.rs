@@ -204,6 +204,89 @@ impl Keyring {
         Ok(ring)
     }
 
+    /// Like [`unlock`](Self::unlock), but only the primary keyset must open: every other keyset
+    /// that does not (a damaged one, or one whose parent keyset is missing or did not open) is
+    /// returned by uuid with its error instead of failing the whole keyring.
+    pub fn unlock_partial(
+        keysets: &[KeysetCiphertext],
+        auk: &SymmetricKey,
+    ) -> Result<(Self, Vec<(String, CryptoError)>)> {
+        let primary = keysets
+            .iter()
+            .filter(|k| k.encrypted_by == ENCRYPTED_BY_AUK)
+            .max_by_key(|k| k.sn)
+            .ok_or_else(|| {
+                CryptoError::Jwk("no keyset is encrypted by the Account Unlock Key".into())
+            })?;
+        let mut ring = Self::default();
+        let opened = Keyset::decrypt_with_auk(primary, auk)?;
+        ring.primary = Some(opened.uuid().to_owned());
+        ring.keysets.insert(opened.uuid().to_owned(), opened);
+        let failed = ring.add_each(keysets.iter().filter(|k| k.uuid != primary.uuid));
+        Ok((ring, failed))
+    }
+
+    /// Opens more keysets, in any order, as [`add_all`](Self::add_all) does, but a keyset that
+    /// does not open, or whose parent never opens, is returned (uuid and error) rather than
+    /// stopping the others. Each uuid is reported at most once.
+    pub fn add_each<'a>(
+        &mut self,
+        keysets: impl IntoIterator<Item = &'a KeysetCiphertext>,
+    ) -> Vec<(String, CryptoError)> {
+        let mut failed: Vec<(String, CryptoError)> = Vec::new();
+        let mut failed_ids: std::collections::HashSet<String> = std::collections::HashSet::new();
+        let mut pending: Vec<&KeysetCiphertext> = keysets
+            .into_iter()
+            .filter(|k| !self.keysets.contains_key(&k.uuid))
+            .collect();
+        while !pending.is_empty() {
+            let before = pending.len();
+            let mut rest = Vec::new();
+            for ct in pending {
+                if self.keysets.contains_key(&ct.uuid) || failed_ids.contains(&ct.uuid) {
+                    continue;
+                }
+                match self.keysets.get(&ct.enc_sym_key.kid) {
+                    Some(parent) => match Self::open_child(ct, parent) {
+                        Ok(ks) => {
+                            self.keysets.insert(ks.uuid().to_owned(), ks);
+                        }
+                        Err(e) => {
+                            failed_ids.insert(ct.uuid.clone());
+                            failed.push((ct.uuid.clone(), e));
+                        }
+                    },
+                    None => rest.push(ct),
+                }
+            }
+            if rest.len() == before {
+                for ct in rest {
+                    if failed_ids.insert(ct.uuid.clone()) {
+                        let kid: String = ct.enc_sym_key.kid.chars().take(64).collect();
+                        failed.push((
+                            ct.uuid.clone(),
+                            CryptoError::Jwk(format!("no open keyset for key id {kid:?}")),
+                        ));
+                    }
+                }
+                break;
+            }
+            pending = rest;
+        }
+        failed
+    }
+
+    /// Opens a keyset with the keyset its `encSymKey` names.
+    fn open_child(ct: &KeysetCiphertext, parent: &Keyset) -> Result<Keyset> {
+        if ct.enc_sym_key.enc != crate::envelope::ENC_A256GCM {
+            Keyset::decrypt_with_keyset(ct, parent)
+        } else {
+            let symmetric =
+                SymmetricKey::from_jwk_json(&parent.symmetric.decrypt(&ct.enc_sym_key)?)?;
+            Keyset::finish(ct, symmetric)
+        }
+    }
+
     /// A keyring holding one already-open keyset as primary (service accounts, emulator).
     pub fn from_primary(keyset: Keyset) -> Self {
         let uuid = keyset.uuid().to_owned();

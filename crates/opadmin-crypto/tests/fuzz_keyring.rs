@@ -262,3 +262,42 @@ fn wrong_content_and_wrong_enc_are_errors() {
     assert!(Keyring::unlock(&[no_auk, group().clone()], &auk()).is_err());
     assert!(Keyring::unlock(&[], &auk()).is_err());
 }
+
+/// Partial unlocking: the primary keyset opens and every other keyset that does not (damaged,
+/// or orphaned by a cycle among thousands) is named once, quickly; the good ones still open.
+#[test]
+fn partial_unlock_names_each_keyset_that_does_not_open() {
+    let mut damaged = group().clone();
+    let mid = damaged.enc_sym_key.data.len() / 2;
+    let c = if &damaged.enc_sym_key.data[mid..=mid] == "A" {
+        "B"
+    } else {
+        "A"
+    };
+    damaged.enc_sym_key.data.replace_range(mid..=mid, c);
+    damaged.uuid = "dddddddddddddddddddddddddd".into();
+    let mut list: Vec<KeysetCiphertext> = real().to_vec();
+    list.push(damaged);
+    let count = 3000;
+    for i in 0..count {
+        let mut k = group().clone();
+        k.uuid = format!("orphan{i:020}");
+        k.enc_sym_key.kid = format!("orphan{:020}", (i + 1) % count);
+        list.push(k);
+    }
+    let started = Instant::now();
+    let (ring, failed) = Keyring::unlock_partial(&list, &auk()).expect("the primary opens");
+    assert!(started.elapsed() < Duration::from_secs(5));
+    let full = Keyring::unlock(real(), &auk()).unwrap();
+    assert_eq!(ring.len(), full.len(), "every good keyset still opens");
+    let named: HashSet<&str> = failed.iter().map(|(u, _)| u.as_str()).collect();
+    assert_eq!(named.len(), failed.len(), "each named once");
+    assert_eq!(failed.len(), count + 1);
+    assert!(named.contains("dddddddddddddddddddddddddd"));
+    assert!(named.contains(format!("orphan{:020}", 17).as_str()));
+
+    // Without an openable primary there is nothing to degrade to.
+    let mut bad_primary = primary().clone();
+    bad_primary.enc_sym_key.data = group().enc_sym_key.data.clone();
+    assert!(Keyring::unlock_partial(&[bad_primary], &auk()).is_err());
+}

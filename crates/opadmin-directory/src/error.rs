@@ -175,6 +175,20 @@ pub enum Error {
         /// The cap, in bytes.
         limit: usize,
     },
+    /// Not attempted: an earlier failure that concerns the whole session (the network, an
+    /// expired session, tampering, rate limiting) stopped the run before this target. Nothing
+    /// was sent for it, so it is safe to try again.
+    #[error(
+        "not attempted: an earlier failure stopped the run ({reason}); nothing was sent for this target, so it is safe to try again"
+    )]
+    NotAttempted {
+        /// The failure that stopped the run, in words.
+        reason: String,
+    },
+    /// A fault inside this SDK (a worker that panicked) while handling one item; the item's
+    /// outcome is unknown on this side and nothing of its work was used.
+    #[error("an internal error occurred while {0}; nothing of it was used. Report it")]
+    Internal(String),
     /// An answer that was altered or not understood: nothing was applied on our side.
     #[error(
         "the server's answer could not be trusted or understood ({0}); nothing was changed on this side. Try again; if it persists, report it"

@@ -130,6 +130,101 @@ pub struct Snapshot {
     pub groups: Vec<Group>,
     /// Every vault the administrator can see.
     pub vaults: Vec<Vault>,
+    /// What could not be read, each with its reason: a vault that disappeared between the
+    /// listing and its read, a vault key or keyset that does not open, a group that may not
+    /// be read. Empty when the snapshot is complete. (Absent in snapshots stored before it
+    /// existed: read back as empty.)
+    #[serde(default)]
+    pub skipped: Vec<SkippedItem>,
+}
+
+/// Something `sync` saw but could not read; the rest of the snapshot is complete without it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct SkippedItem {
+    /// A vault, a group or a keyset.
+    pub kind: SkippedKind,
+    /// Its uuid.
+    pub id: String,
+    /// Its name, when it was known before the failure (a group's; a vault's name is encrypted
+    /// with its key, so a vault whose key does not open has none).
+    pub name: Option<String>,
+    /// Why it was skipped.
+    pub reason: SkipReason,
+    /// The failure, in words (never a secret).
+    pub message: String,
+}
+
+/// What kind of thing was skipped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
+#[serde(rename_all = "snake_case")]
+pub enum SkippedKind {
+    /// A vault: it is missing from [`Snapshot::vaults`].
+    Vault,
+    /// A group: it is missing from [`Snapshot::groups`], and access through it from
+    /// [`Vault::user_access`].
+    Group,
+    /// One of the signed-in user's keysets other than the primary one (for example an older
+    /// keyset): what is wrapped only to it cannot be opened.
+    Keyset,
+}
+
+/// Why something was skipped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
+#[serde(rename_all = "snake_case")]
+pub enum SkipReason {
+    /// It was listed, then the server no longer had it (deleted in between).
+    Gone,
+    /// The signed-in user may not read it (or has no key for it).
+    NotPermitted,
+    /// Its key does not open, or its data does not decrypt with its key.
+    KeyDoesNotOpen,
+    /// A fault inside this SDK while handling it (a worker that panicked).
+    Internal,
+}
+
+impl SkippedKind {
+    /// Its name as written in JSON: `vault`, `group` or `keyset`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SkippedKind::Vault => "vault",
+            SkippedKind::Group => "group",
+            SkippedKind::Keyset => "keyset",
+        }
+    }
+}
+
+impl SkipReason {
+    /// Its name as written in JSON: `gone`, `not_permitted`, `key_does_not_open`, `internal`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SkipReason::Gone => "gone",
+            SkipReason::NotPermitted => "not_permitted",
+            SkipReason::KeyDoesNotOpen => "key_does_not_open",
+            SkipReason::Internal => "internal",
+        }
+    }
+}
+
+impl SkippedItem {
+    /// An item left out of a snapshot, with the failure that made it so (its text is kept).
+    pub fn new(
+        kind: SkippedKind,
+        id: impl Into<String>,
+        name: Option<String>,
+        reason: SkipReason,
+        error: &crate::Error,
+    ) -> Self {
+        Self {
+            kind,
+            id: id.into(),
+            name,
+            reason,
+            message: error.to_string(),
+        }
+    }
 }
 
 impl Snapshot {
@@ -147,6 +242,12 @@ impl Snapshot {
     /// A group by name.
     pub fn group_by_name(&self, name: &str) -> Option<&Group> {
         self.groups.iter().find(|g| g.name == name)
+    }
+
+    /// Whether everything the administrator can see was read ([`skipped`](Self::skipped) is
+    /// empty).
+    pub fn is_complete(&self) -> bool {
+        self.skipped.is_empty()
     }
 }
 
@@ -413,6 +514,7 @@ impl Snapshot {
             users: Vec::new(),
             groups: Vec::new(),
             vaults: Vec::new(),
+            skipped: Vec::new(),
         }
     }
 }

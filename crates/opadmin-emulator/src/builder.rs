@@ -572,6 +572,7 @@ impl Maker {
             invitations: Vec::<Invitation>::new(),
             key_pool: self.pool.clone(),
             service_accounts: BTreeMap::new(),
+            vanish_after_listing: Default::default(),
         };
 
         let mut credentials = Vec::new();

@@ -414,6 +414,94 @@ impl RunningEmulator {
             .count()
     }
 
+    /// Test hook: deletes a vault (by uuid) right after the next vault listing is answered, so
+    /// that a client which listed it finds it gone when it reads it. Returns whether the vault
+    /// exists now.
+    pub fn delete_vault_after_listing(&self, vault: &str) -> bool {
+        let mut account = self.shared.account();
+        if !account.vaults.contains_key(vault) {
+            return false;
+        }
+        account.vanish_after_listing.insert(vault.to_owned());
+        true
+    }
+
+    /// Test hook: damages the vault key wrapped to one accessor (a person's or a group's uuid)
+    /// so that it no longer opens; everything else about the vault stays intact. Returns
+    /// whether such an access record exists.
+    pub fn corrupt_vault_key(&self, vault: &str, accessor: &str) -> bool {
+        let mut account = self.shared.account();
+        let Some(v) = account.vaults.get_mut(vault) else {
+            return false;
+        };
+        let Some(access) = v
+            .users
+            .get_mut(accessor)
+            .or_else(|| v.groups.get_mut(accessor))
+        else {
+            return false;
+        };
+        damage(&mut access.enc_vault_key.data);
+        true
+    }
+
+    /// Test hook: damages a member's copy of a group keyset (group uuid, person's email or
+    /// uuid), as the member's keyset list and the group's membership serve it, so that it no
+    /// longer opens for them. Returns whether the membership exists.
+    pub fn corrupt_member_keyset(&self, group: &str, user: &str) -> bool {
+        let mut account = self.shared.account();
+        let Some(uuid) = account.find_user(user).map(|u| u.uuid.clone()) else {
+            return false;
+        };
+        let Some(member) = account
+            .groups
+            .get_mut(group)
+            .and_then(|g| g.members.get_mut(&uuid))
+        else {
+            return false;
+        };
+        damage(&mut member.keyset.enc_sym_key.data);
+        true
+    }
+
+    /// Test hook: damages a person's primary keyset (by email or uuid) as the keysets answer
+    /// serves it, so that their account password and Secret Key no longer open it. Returns
+    /// whether the person exists.
+    pub fn corrupt_primary_keyset(&self, user: &str) -> bool {
+        let mut account = self.shared.account();
+        let Some(uuid) = account.find_user(user).map(|u| u.uuid.clone()) else {
+            return false;
+        };
+        match account.users.get_mut(&uuid) {
+            Some(u) => {
+                damage(&mut u.keyset.enc_sym_key.data);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Test hook: the public key served for a person (by email or uuid) becomes another
+    /// person's, as if the server's copy had been swapped. Whatever is wrapped to it no longer
+    /// opens with the person's own keys, so the server refuses it. Returns whether both people
+    /// exist.
+    pub fn serve_foreign_public_key(&self, user: &str, other: &str) -> bool {
+        let mut account = self.shared.account();
+        let (Some(uuid), Some(jwk)) = (
+            account.find_user(user).map(|u| u.uuid.clone()),
+            account.find_user(other).map(|u| u.pub_jwk.clone()),
+        ) else {
+            return false;
+        };
+        match account.users.get_mut(&uuid) {
+            Some(u) => {
+                u.pub_jwk = jwk;
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Stops serving and waits for the server task.
     pub async fn shutdown(mut self) {
         if let Some(tx) = self.shutdown.take() {
@@ -422,6 +510,16 @@ impl RunningEmulator {
         if let Some(task) = self.task.take() {
             let _ = task.await;
         }
+    }
+}
+
+/// Swaps one base64url character in the middle of a ciphertext for another: it keeps its
+/// shape and length but no longer decrypts (RSA-OAEP padding or the GCM tag fails).
+fn damage(data: &mut String) {
+    let mid = data.len() / 2;
+    if let Some(c) = data.get(mid..=mid) {
+        let replacement = if c == "A" { "B" } else { "A" };
+        data.replace_range(mid..=mid, replacement);
     }
 }
 

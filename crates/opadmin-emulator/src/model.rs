@@ -413,6 +413,9 @@ pub(crate) struct Account {
     pub key_pool: Vec<RsaPrivateKey>,
     /// Service accounts by user uuid (their `User` records are in `users`, type `S`).
     pub service_accounts: BTreeMap<String, ServiceAccount>,
+    /// Test hook: vaults deleted right after the next vault listing is answered (a vault that
+    /// disappears between a client's listing and its read).
+    pub vanish_after_listing: BTreeSet<String>,
 }
 
 impl Account {

@@ -119,7 +119,8 @@ impl KeyStore {
     }
 
     /// Opens many vault keys on every core (RSA-OAEP is the hot path of a sync). Keys already
-    /// open are skipped; a key that cannot be opened is reported by vault.
+    /// open are skipped; every vault whose key was tried is reported, `Ok` or with why its key
+    /// did not open (a worker thread that panicked gives [`Error::Internal`] for its vaults).
     pub fn open_vault_keys(&self, wrapped: Vec<(VaultId, Envelope)>) -> Vec<(VaultId, Result<()>)> {
         let todo: Vec<(VaultId, Envelope)> = wrapped
             .into_iter()
@@ -138,16 +139,32 @@ impl KeyStore {
                 .chunks(chunk)
                 .map(|part| {
                     let ring = &*ring;
-                    scope.spawn(move || {
+                    let handle = scope.spawn(move || {
                         part.iter()
                             .map(|(v, e)| (v.clone(), ring.unwrap_key(e).map_err(Error::from)))
                             .collect::<Vec<_>>()
-                    })
+                    });
+                    (part, handle)
                 })
                 .collect();
             handles
                 .into_iter()
-                .flat_map(|h| h.join().unwrap_or_default())
+                .flat_map(|(part, h)| {
+                    // A thread that panicked reports each of its vaults as failed, rather
+                    // than losing them.
+                    h.join().unwrap_or_else(|_| {
+                        part.iter()
+                            .map(|(v, _)| {
+                                (
+                                    v.clone(),
+                                    Err(Error::Internal(format!(
+                                        "opening the key of vault {v} (the worker thread crashed)"
+                                    ))),
+                                )
+                            })
+                            .collect()
+                    })
+                })
                 .collect()
         });
         drop(ring);

@@ -412,9 +412,9 @@ async fn onboarding_invite_confirm_groups_and_vaults() {
     assert_eq!(
         confirmed
             .iter()
-            .map(|u| u.email.as_str())
+            .map(|r| (r.target.email.as_str(), r.outcome.is_ok()))
             .collect::<Vec<_>>(),
-        vec!["dave@acme.example"]
+        vec![("dave@acme.example", true)]
     );
     assert_eq!(
         emu.user_state("dave@acme.example"),

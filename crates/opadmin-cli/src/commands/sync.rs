@@ -7,7 +7,8 @@ use crate::exit::CliError;
 use crate::output::{Format, JsonRecord, JsonRecords, Output};
 use crate::records::SnapshotRecords;
 use crate::records::{
-    AccessRecord, AccountRecord, GrantRecord, GroupRecord, MemberRecord, UserRecord, VaultRecord,
+    AccessRecord, AccountRecord, GrantRecord, GroupRecord, MemberRecord, SkippedRecord, UserRecord,
+    VaultRecord,
 };
 
 use super::synced;
@@ -25,7 +26,28 @@ pub async fn run(admin: &Admin, part: Part, out: &mut Output) -> Result<(), CliE
         Part::Vaults => out.records(&r.vaults),
         Part::Access => out.records(&r.access),
         Part::Grants => out.records(&r.grants),
+    }?;
+    // Decision: an incomplete snapshot is printed in full (everything that could be read)
+    // and then ends with the partial-failure code, 8, each skipped item named on stderr, so
+    // that an unattended run never takes it for the whole account.
+    if r.skipped.is_empty() {
+        return Ok(());
     }
+    for s in &snapshot.skipped {
+        eprintln!(
+            "warning: skipped {} {}{}: {}",
+            s.kind.as_str(),
+            s.id,
+            s.name
+                .as_deref()
+                .map(|n| format!(" ({n})"))
+                .unwrap_or_default(),
+            crate::exit::sentence(&s.message)
+        );
+    }
+    Err(CliError::Incomplete {
+        skipped: r.skipped.len(),
+    })
 }
 
 /// The snapshot as one JSON object, sections in a fixed order.
@@ -38,6 +60,7 @@ struct SnapshotJson<'a> {
     vaults: JsonRecords<'a, VaultRecord>,
     access: JsonRecords<'a, AccessRecord>,
     grants: JsonRecords<'a, GrantRecord>,
+    skipped: JsonRecords<'a, SkippedRecord>,
 }
 
 fn all(r: &SnapshotRecords, out: &mut Output) -> Result<(), CliError> {
@@ -50,6 +73,7 @@ fn all(r: &SnapshotRecords, out: &mut Output) -> Result<(), CliError> {
             vaults: JsonRecords(&r.vaults),
             access: JsonRecords(&r.access),
             grants: JsonRecords(&r.grants),
+            skipped: JsonRecords(&r.skipped),
         }),
         Format::Csv => {
             // One table after another, each with its header, separated by a blank line.
@@ -65,7 +89,9 @@ fn all(r: &SnapshotRecords, out: &mut Output) -> Result<(), CliError> {
             out.line("")?;
             out.csv(&r.access)?;
             out.line("")?;
-            out.csv(&r.grants)
+            out.csv(&r.grants)?;
+            out.line("")?;
+            out.csv(&r.skipped)
         }
         Format::Table => {
             let a = &r.account.0;
@@ -83,7 +109,11 @@ fn all(r: &SnapshotRecords, out: &mut Output) -> Result<(), CliError> {
             section(out, "Group members", |o| o.table(&r.members))?;
             section(out, "Vaults", |o| o.table(&r.vaults))?;
             section(out, "Access to vaults", |o| o.table(&r.access))?;
-            section(out, "Groups' grants on vaults", |o| o.table(&r.grants))
+            section(out, "Groups' grants on vaults", |o| o.table(&r.grants))?;
+            if r.skipped.is_empty() {
+                return Ok(());
+            }
+            section(out, "Skipped (could not be read)", |o| o.table(&r.skipped))
         }
     }
 }

@@ -70,15 +70,27 @@ pub async fn run(admin: &Admin, command: UsersCommand, out: &mut Output) -> Resu
                 let pb = progress::spinner("Confirming everyone awaiting confirmation");
                 let confirmed = admin.confirm_all_pending().await;
                 pb.finish_and_clear();
-                let confirmed = confirmed?;
-                if confirmed.is_empty() {
+                let results = confirmed?;
+                if results.is_empty() {
                     eprintln!("Nobody is awaiting confirmation.");
                 }
-                let records: Vec<OutcomeRecord> = confirmed
+                let total = results.len();
+                let records: Vec<OutcomeRecord> = results
                     .into_iter()
-                    .map(|u| confirmed_record(u.email.clone(), &u))
+                    .map(|r| match r.outcome {
+                        Ok(()) => confirmed_record(r.target.email.clone(), &r.target),
+                        Err(e) => OutcomeRecord {
+                            id: Some(r.target.id.to_string()),
+                            ..OutcomeRecord::failed("confirm", r.target.email.clone(), &e)
+                        },
+                    })
                     .collect();
-                return out.records(&records);
+                let failed = records.iter().filter(|r| r.error.is_some()).count();
+                out.records(&records)?;
+                if failed > 0 {
+                    return Err(CliError::Partial { failed, total });
+                }
+                return Ok(());
             }
             let bulk = users.len() > 1;
             let (users, _) = targets::collect(

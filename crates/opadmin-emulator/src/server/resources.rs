@@ -439,13 +439,17 @@ pub(super) fn set_role(shared: &Shared, me: &str, group: &str, user: &str, role:
 }
 
 pub(super) fn vaults(shared: &Shared, me: &str) -> Reply {
-    let account = shared.account();
+    let mut account = shared.account();
     let list: Vec<Value> = account
         .vaults
         .values()
         .filter(|v| account.sees_vault(v, me))
         .map(|v| views::vault(&account, v, me, false, false))
         .collect();
+    // Test hook (`RunningEmulator::delete_vault_after_listing`): listed, then gone.
+    for gone in std::mem::take(&mut account.vanish_after_listing) {
+        account.vaults.remove(&gone);
+    }
     Reply::sealed(Value::Array(list))
 }
 

@@ -16,6 +16,7 @@ use super::{Admin, DEFAULT_CONCURRENCY, Inner};
 use crate::RememberToken;
 use crate::error::{Error, Result};
 use crate::keys::KeyStore;
+use crate::model::{SkipReason, SkippedItem, SkippedKind};
 
 /// Builds an [`Admin`]: address, email, account password and Secret Key (or a service-account
 /// token), plus optional second factor, stored device identity and transport settings.
@@ -203,6 +204,7 @@ impl AdminBuilder {
                 remember_token: signed.new_dsecret,
                 concurrency: self.concurrency.unwrap_or(DEFAULT_CONCURRENCY),
                 service_account: false,
+                skipped_keysets: skipped_keysets(&signed.unopened_keysets),
             }),
         })
     }
@@ -231,7 +233,24 @@ impl AdminBuilder {
                 remember_token: None,
                 concurrency: self.concurrency.unwrap_or(DEFAULT_CONCURRENCY),
                 service_account: true,
+                skipped_keysets: skipped_keysets(&signed.unopened_keysets),
             }),
         })
     }
+}
+
+/// The keysets that did not open at sign-in, as skipped items.
+fn skipped_keysets(unopened: &[(String, opadmin_crypto::CryptoError)]) -> Vec<SkippedItem> {
+    unopened
+        .iter()
+        .map(|(uuid, e)| {
+            SkippedItem::new(
+                SkippedKind::Keyset,
+                uuid.as_str(),
+                None,
+                SkipReason::KeyDoesNotOpen,
+                &Error::Crypto(e.clone()),
+            )
+        })
+        .collect()
 }

@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 use crate::model::{Group, GroupMember, MembershipOutcome, UserRef};
 
 /// A group with its active members.
-fn group_from(g: models::Group) -> Group {
+pub(super) fn group_from(g: models::Group) -> Group {
     let members = g
         .memberships
         .as_deref()

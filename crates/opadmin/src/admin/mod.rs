@@ -20,6 +20,7 @@ use opadmin_crypto::rsa::RsaPublicKey;
 use crate::RememberToken;
 use crate::error::{Error, Result};
 use crate::keys::KeyStore;
+use crate::model::SkippedItem;
 
 pub use builder::AdminBuilder;
 
@@ -47,6 +48,9 @@ struct Inner {
     concurrency: usize,
     /// Signed in with a service-account token.
     service_account: bool,
+    /// The signed-in user's keysets that did not open at sign-in (other than the primary one,
+    /// without which sign-in fails).
+    skipped_keysets: Vec<SkippedItem>,
 }
 
 /// A signed-in administrator. Cheap to clone; clones share the session and the key store.
@@ -91,6 +95,14 @@ impl Admin {
 
     fn client(&self) -> &Client {
         &self.inner.client
+    }
+
+    /// The signed-in user's keysets that did not open at sign-in, each with why. Sign-in needs
+    /// only the primary keyset (the one the account password and Secret Key open); another
+    /// keyset that does not open is skipped, and what is wrapped only to it (a vault key, a
+    /// group keyset) is skipped in turn when used. [`sync`](Self::sync) lists these too.
+    pub fn skipped_keysets(&self) -> &[SkippedItem] {
+        &self.inner.skipped_keysets
     }
 
     /// Whether this session signed in with a service-account token.

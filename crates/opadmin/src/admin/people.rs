@@ -1,14 +1,19 @@
 //! People: listing, lookup, invitation, confirmation, suspension, removal, bulk actions.
 
-use futures::StreamExt;
+use std::panic::AssertUnwindSafe;
+
+use futures::{FutureExt, StreamExt};
 use opadmin_api::account::AccountAttr;
 use opadmin_api::models::{
-    AccessorType, ConfirmPeopleRequest, GroupMembership, Invite, InviteRequest, InviteVault, Person,
+    self, AccessorType, ConfirmPeopleRequest, GroupMembership, Invite, InviteRequest, InviteVault,
+    Person, PublicKeyEntry, VaultAccess,
 };
+use opadmin_api::people::BatchStatus;
 use opadmin_api::types::{
     GroupRole, GroupState, GroupType, UserId, UserState, UserType, VaultId, VaultPermissions,
     VaultType,
 };
+use opadmin_crypto::keyset::Keyset;
 use opadmin_crypto::rsa::RsaPublicKey;
 
 use super::{Admin, named_not_found};
@@ -181,8 +186,14 @@ impl Admin {
         self.confirm_people(std::slice::from_ref(&user)).await
     }
 
-    /// Confirms everyone awaiting confirmation; returns who was confirmed.
-    pub async fn confirm_all_pending(&self) -> Result<Vec<User>> {
+    /// Confirms everyone awaiting confirmation, [`BATCH_SIZE`](opadmin_api::client::BATCH_SIZE)
+    /// people per request, and reports every one of them: `Ok(())` once the server accepted
+    /// their batch, or the typed error that kept them unconfirmed. A batch the server refuses
+    /// (or a person whose public key cannot be used) does not stop the later batches; an error
+    /// that concerns the whole session (the network or a timeout after retries, rate limiting,
+    /// an expired session, tampering, a server fault) leaves the remaining people
+    /// [`Error::NotAttempted`]. Fails as a whole only when the people cannot be listed.
+    pub async fn confirm_all_pending(&self) -> Result<Vec<BulkResult<User, ()>>> {
         self.deny_service_account("confirming people")?;
         let pending: Vec<User> = self
             .users()
@@ -190,22 +201,78 @@ impl Admin {
             .into_iter()
             .filter(|u| u.state == UserState::Pending)
             .collect();
-        for chunk in pending.chunks(opadmin_api::client::BATCH_SIZE) {
-            self.confirm_people(chunk).await?;
-        }
-        Ok(pending)
+        Ok(self.confirm_each(pending).await)
     }
 
+    /// Confirms people, as [`confirm`](Self::confirm) does: the first failure is the error.
     async fn confirm_people(&self, people: &[User]) -> Result<()> {
-        if people.is_empty() {
-            return Ok(());
+        self.confirm_each(people.to_vec())
+            .await
+            .into_iter()
+            .try_for_each(|r| r.outcome)
+    }
+
+    /// Confirms people batch by batch and reports each person's outcome, in the order given.
+    async fn confirm_each(&self, people: Vec<User>) -> Vec<BulkResult<User, ()>> {
+        let order: Vec<UserId> = people.iter().map(|u| u.id.clone()).collect();
+        let mut out = self.confirm_unordered(people).await;
+        out.sort_by_key(|r| order.iter().position(|id| id == &r.target.id));
+        out
+    }
+
+    /// [`confirm_each`](Self::confirm_each), with the outcomes in the order they were decided.
+    async fn confirm_unordered(&self, people: Vec<User>) -> Vec<BulkResult<User, ()>> {
+        let mut out: Vec<BulkResult<User, ()>> = Vec::with_capacity(people.len());
+        let mut ready = Vec::with_capacity(people.len());
+        // Someone no longer awaiting confirmation fails alone, before anything is sent.
+        for u in people {
+            if u.state == UserState::Pending {
+                ready.push(u);
+            } else {
+                let e = Error::InvalidState(format!(
+                    "{} is {}, not awaiting confirmation",
+                    u.email, u.state
+                ));
+                out.push(BulkResult {
+                    target: u,
+                    outcome: Err(e),
+                });
+            }
         }
-        if let Some(u) = people.iter().find(|u| u.state != UserState::Pending) {
-            return Err(Error::InvalidState(format!(
-                "{} is {}, not awaiting confirmation",
-                u.email, u.state
-            )));
+        if ready.is_empty() {
+            return out;
         }
+        let shared = match self.confirmation_keys().await {
+            Ok(shared) => shared,
+            Err(e) => {
+                out.extend(ready.into_iter().map(|u| BulkResult {
+                    target: u,
+                    outcome: Err(e.clone()),
+                }));
+                return out;
+            }
+        };
+        let mut stop: Option<Error> = None;
+        for chunk in ready.chunks(opadmin_api::client::BATCH_SIZE) {
+            if let Some(reason) = &stop {
+                out.extend(chunk.iter().map(|u| BulkResult {
+                    target: u.clone(),
+                    outcome: Err(Error::NotAttempted {
+                        reason: reason.to_string(),
+                    }),
+                }));
+                continue;
+            }
+            let (results, fatal) = self.confirm_batch(chunk, &shared).await;
+            out.extend(results);
+            stop = fatal;
+        }
+        out
+    }
+
+    /// What every confirmation needs, read once: the Team Members group and its open keyset,
+    /// or (on older accounts without it) the Everyone vault.
+    async fn confirmation_keys(&self) -> Result<ConfirmationKeys> {
         let account = self
             .client()
             .account_with(&[AccountAttr::Groups, AccountAttr::Vaults])
@@ -217,10 +284,6 @@ impl Admin {
             .iter()
             .find(|g| g.group_type == GroupType::TeamMembers)
             .cloned();
-        let ids: Vec<UserId> = people.iter().map(|u| u.id.clone()).collect();
-        let keys = self.client().user_public_keys(&ids).await?;
-        let mut memberships = Vec::new();
-        let mut vault_access = Vec::new();
         let everyone = if team.is_none() {
             let all = self.client().vaults().collect_all().await?;
             all.into_iter()
@@ -228,24 +291,123 @@ impl Admin {
         } else {
             None
         };
-        let team_keyset = match &team {
-            Some(g) => Some(
-                self.inner
+        let team = match team {
+            Some(g) => {
+                let keyset = self
+                    .inner
                     .keys
-                    .group_keyset(&self.client().group(&g.uuid).await?)?,
-            ),
+                    .group_keyset(&self.client().group(&g.uuid).await?)?;
+                Some((g, keyset))
+            }
             None => None,
         };
-        for person in people.iter().filter(|p| p.user_type == UserType::Member) {
-            let entry = keys
+        Ok(ConfirmationKeys { team, everyone })
+    }
+
+    /// Confirms one batch (at most `BATCH_SIZE` people awaiting confirmation). A person whose
+    /// public key is missing or unusable fails alone and is left out of the request. Returns
+    /// every person's outcome, and the error when it concerns the whole session (so that the
+    /// caller sends nothing more).
+    async fn confirm_batch(
+        &self,
+        people: &[User],
+        shared: &ConfirmationKeys,
+    ) -> (Vec<BulkResult<User, ()>>, Option<Error>) {
+        let mut out = Vec::with_capacity(people.len());
+        let members: Vec<UserId> = people
+            .iter()
+            .filter(|p| p.user_type == UserType::Member)
+            .map(|p| p.id.clone())
+            .collect();
+        let keys = if members.is_empty() {
+            Vec::new()
+        } else {
+            match self.client().user_public_keys(&members).await {
+                Ok(keys) => keys,
+                Err(e) => {
+                    let e = Error::from(e);
+                    let fatal = stops_the_run(&e).then(|| e.clone());
+                    out.extend(people.iter().map(|u| BulkResult {
+                        target: u.clone(),
+                        outcome: Err(e.clone()),
+                    }));
+                    return (out, fatal);
+                }
+            }
+        };
+        let mut memberships = Vec::new();
+        let mut vault_access = Vec::new();
+        let mut sending: Vec<&User> = Vec::with_capacity(people.len());
+        for person in people {
+            if person.user_type != UserType::Member {
+                sending.push(person);
+                continue;
+            }
+            match self.member_grants(person, &keys, shared) {
+                Ok((membership, access)) => {
+                    memberships.extend(membership);
+                    vault_access.extend(access);
+                    sending.push(person);
+                }
+                Err(e) => out.push(BulkResult {
+                    target: person.clone(),
+                    outcome: Err(e),
+                }),
+            }
+        }
+        if sending.is_empty() {
+            return (out, None);
+        }
+        let request = ConfirmPeopleRequest {
+            people_uuids: sending.iter().map(|u| u.id.clone()).collect(),
+            group_memberships: (!memberships.is_empty()).then_some(memberships),
+            vault_access: (!vault_access.is_empty()).then_some(vault_access),
+        };
+        let batches = self.client().confirm_people(&request).await;
+        let mut fatal = None;
+        for person in sending {
+            let batch = batches
                 .iter()
-                .find(|k| k.uuid == person.id.as_str())
-                .ok_or_else(|| Error::NotFound {
-                    what: format!("public key of {}", person.email),
-                })?;
-            let public = RsaPublicKey::from_jwk(&entry.pub_key)?;
-            if let (Some(g), Some(ks)) = (&team, &team_keyset) {
-                memberships.push(GroupMembership {
+                .find(|b| b.people.iter().any(|id| id == &person.id));
+            let outcome = match batch.map(|b| &b.status) {
+                Some(BatchStatus::Applied) => Ok(()),
+                Some(BatchStatus::Failed(e)) => {
+                    let e = Error::from(e.clone());
+                    if stops_the_run(&e) {
+                        fatal = Some(e.clone());
+                    }
+                    Err(e)
+                }
+                Some(BatchStatus::NotSent) | Some(_) | None => Err(Error::NotAttempted {
+                    reason: "an earlier batch of the same request failed".into(),
+                }),
+            };
+            out.push(BulkResult {
+                target: person.clone(),
+                outcome,
+            });
+        }
+        (out, fatal)
+    }
+
+    /// A new member's Team Members membership (the group keyset wrapped to their public key)
+    /// or, on older accounts, their Everyone vault access record.
+    fn member_grants(
+        &self,
+        person: &User,
+        keys: &[PublicKeyEntry],
+        shared: &ConfirmationKeys,
+    ) -> Result<(Option<GroupMembership>, Option<VaultAccess>)> {
+        let entry = keys
+            .iter()
+            .find(|k| k.uuid == person.id.as_str())
+            .ok_or_else(|| Error::NotFound {
+                what: format!("public key of {}", person.email),
+            })?;
+        let public = RsaPublicKey::from_jwk(&entry.pub_key)?;
+        if let Some((g, ks)) = &shared.team {
+            return Ok((
+                Some(GroupMembership {
                     group_uuid: g.uuid.clone(),
                     member_uuid: person.id.clone(),
                     role: GroupRole::Member,
@@ -254,24 +416,23 @@ impl Admin {
                     keyset: Some(ks.encrypt_for_member(&public, 1)?),
                     created_at: None,
                     updated_at: None,
-                });
-            } else if let Some(v) = &everyone {
-                vault_access.push(self.record(
+                }),
+                None,
+            ));
+        }
+        if let Some(v) = &shared.everyone {
+            return Ok((
+                None,
+                Some(self.record(
                     v,
                     AccessorType::User,
                     person.id.as_str(),
                     &public,
                     VaultPermissions::RWE,
-                )?);
-            }
+                )?),
+            ));
         }
-        let request = ConfirmPeopleRequest {
-            people_uuids: ids,
-            group_memberships: (!memberships.is_empty()).then_some(memberships),
-            vault_access: (!vault_access.is_empty()).then_some(vault_access),
-        };
-        self.client().confirm_people(&request).await?;
-        Ok(())
+        Ok((None, None))
     }
 
     async fn lifecycle(&self, user: UserRef, action: Lifecycle) -> Result<User> {
@@ -324,12 +485,18 @@ impl Admin {
         Fut: std::future::Future<Output = Result<O>>,
     {
         futures::stream::iter(targets.into_iter().map(|t| {
-            let fut = action(self.clone(), t.clone());
+            // A panicking action becomes that target's error; the others go on.
+            let fut =
+                std::panic::catch_unwind(AssertUnwindSafe(|| action(self.clone(), t.clone())));
             async move {
-                BulkResult {
-                    target: t,
-                    outcome: fut.await,
-                }
+                let outcome = match fut {
+                    Ok(fut) => AssertUnwindSafe(fut)
+                        .catch_unwind()
+                        .await
+                        .unwrap_or_else(|_| Err(panicked())),
+                    Err(_) => Err(panicked()),
+                };
+                BulkResult { target: t, outcome }
             }
         }))
         .buffered(self.inner.concurrency)
@@ -338,9 +505,53 @@ impl Admin {
     }
 }
 
+/// The error of a bulk target whose action panicked (the panic's message is not repeated: it
+/// could quote anything).
+fn panicked() -> Error {
+    Error::Internal("running the action for this target (it crashed)".into())
+}
+
+/// What a confirmation reads once for every batch.
+struct ConfirmationKeys {
+    /// The Team Members group and its opened keyset.
+    team: Option<(models::Group, Keyset)>,
+    /// The Everyone vault, on accounts without Team Members.
+    everyone: Option<models::Vault>,
+}
+
+/// Whether an error concerns the whole session, so that sending more would fail the same way
+/// (or make things worse): the network or a timeout after retries, rate limiting, an expired
+/// session or a refused administrator, tampering, a server fault.
+fn stops_the_run(e: &Error) -> bool {
+    match e {
+        Error::Transport { .. }
+        | Error::Timeout
+        | Error::RateLimited { .. }
+        | Error::SessionExpired
+        | Error::BadCredentials
+        | Error::AdminDisabled(_)
+        | Error::Tampered(_) => true,
+        Error::Server { status, .. } => *status >= 500,
+        _ => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_session_wide_errors_stop_a_confirmation_run() {
+        assert!(stops_the_run(&Error::SessionExpired));
+        assert!(stops_the_run(&Error::Timeout));
+        assert!(stops_the_run(&Error::Tampered("x".into())));
+        assert!(stops_the_run(&Error::transport("down")));
+        assert!(!stops_the_run(&Error::NotFound {
+            what: "person x".into()
+        }));
+        assert!(!stops_the_run(&Error::InvalidState("x".into())));
+        assert!(!stops_the_run(&panicked()));
+    }
 
     #[test]
     fn each_lifecycle_action_names_itself_and_lands_in_its_own_state() {

@@ -1,15 +1,20 @@
 //! The snapshot (`sync`), vault listing and vault key opening.
 
-use futures::{StreamExt, TryStreamExt};
+use futures::StreamExt;
+use opadmin_api::ApiError;
 use opadmin_api::access;
 use opadmin_api::account::AccountAttr;
 use opadmin_api::models::{self, AccessorType, VaultAccess};
 use opadmin_api::types::{GroupId, UserId, VaultId, VaultPermissions};
 
+use super::groups::group_from;
 use super::people::user_from;
 use super::{Admin, named_not_found};
 use crate::error::{Error, Result};
-use crate::model::{Accessor, AccountInfo, Group, Snapshot, User, UserAccess, Vault, VaultSummary};
+use crate::model::{
+    Accessor, AccountInfo, Group, SkipReason, SkippedItem, SkippedKind, Snapshot, User, UserAccess,
+    Vault, VaultSummary,
+};
 
 /// Groups by id, and each person's groups: built once per sync, so that resolving who has access
 /// to 2,000 vaults does not rescan 1,000 groups for every person.
@@ -68,6 +73,13 @@ impl Admin {
     /// Everything the administrator can see: account, people (state, last sign-in), groups with
     /// members, vaults with names and accessors, and each person's access with its reasons.
     /// Vault keys are opened on every core, once per `Admin`.
+    ///
+    /// Degrades rather than aborts on a per-item problem: a vault that disappears between the
+    /// listing and its read, a vault key that does not open, a group that may not be read, or
+    /// a keyset skipped at sign-in is named in [`Snapshot::skipped`] with its reason, and the
+    /// rest of the snapshot is complete. Errors that concern the whole account (the session,
+    /// the network after retries, tampering, rate limiting, a server fault) still fail the
+    /// sync.
     pub async fn sync(&self) -> Result<Snapshot> {
         self.deny_service_account("sync (a snapshot of people, groups and vaults)")?;
         let account = self.account().await?;
@@ -85,46 +97,106 @@ impl Admin {
             .iter()
             .map(user_from)
             .collect();
+        let mut skipped: Vec<SkippedItem> = self.inner.skipped_keysets.clone();
         let wire_groups = account.groups.clone().unwrap_or_default();
         for g in &wire_groups {
             self.inner.keys.learn_group(g);
         }
-        let groups = self.groups_in(&wire_groups).await?;
+        let groups = self.readable_groups(&wire_groups, &mut skipped).await?;
         let n = self.inner.concurrency;
         let client = self.client().clone();
         let listed = self.client().vaults().collect_all().await?;
-        self.open_keys_of(&listed).await?;
-        let detailed: Vec<models::Vault> = futures::stream::iter(
-            listed
-                .iter()
-                .map(|v| v.uuid.clone())
-                .collect::<Vec<_>>()
-                .into_iter()
-                .map(move |id| {
-                    let client = client.clone();
-                    async move { client.vault(&id).await }
-                }),
-        )
-        .buffered(n)
-        .try_collect()
-        .await?;
+        let unopened = self.open_keys_of(&listed).await?;
+        let mut readable = Vec::with_capacity(listed.len());
+        for v in &listed {
+            if let Some((_, e)) = unopened.iter().find(|(id, _)| id == &v.uuid) {
+                skipped.push(vault_skipped(v, None, e));
+            } else if v.combined_access.is_none() && !self.inner.keys.has_vault_key(&v.uuid) {
+                skipped.push(vault_skipped(v, None, &Error::NoManageVaultPermission));
+            } else {
+                readable.push(v);
+            }
+        }
+        let detailed: Vec<(&models::Vault, std::result::Result<models::Vault, ApiError>)> =
+            futures::stream::iter(readable.into_iter().map(move |listed| {
+                let client = client.clone();
+                async move { (listed, client.vault(&listed.uuid).await) }
+            }))
+            .buffered(n)
+            .collect()
+            .await;
         let index = GroupIndex::new(&groups);
         let mut vaults = Vec::with_capacity(detailed.len());
-        for v in detailed {
-            vaults.push(self.vault_view(&v, &index)?);
+        for (listed, answer) in detailed {
+            let view = match answer {
+                Ok(v) => self.vault_view(&v, &index),
+                Err(e) => Err(Error::from(e)),
+            };
+            match view {
+                Ok(v) => vaults.push(v),
+                Err(e) if skip_reason(&e).is_some() => {
+                    let name = self.vault_name(listed);
+                    skipped.push(vault_skipped(listed, name, &e));
+                }
+                Err(e) => return Err(e),
+            }
         }
         let mut snapshot = Snapshot::new(info);
         snapshot.users = users;
         snapshot.groups = groups;
         snapshot.vaults = vaults;
+        snapshot.skipped = skipped;
         Ok(snapshot)
+    }
+
+    /// Reads every group; one that is gone or may not be read is added to `skipped` (named, as
+    /// the account listing gave its name) instead of failing the sync.
+    async fn readable_groups(
+        &self,
+        wire_groups: &[models::Group],
+        skipped: &mut Vec<SkippedItem>,
+    ) -> Result<Vec<Group>> {
+        let client = self.client().clone();
+        let answers: Vec<(&models::Group, std::result::Result<models::Group, ApiError>)> =
+            futures::stream::iter(wire_groups.iter().map(move |listed| {
+                let client = client.clone();
+                async move { (listed, client.group(&listed.uuid).await) }
+            }))
+            .buffered(self.inner.concurrency)
+            .collect()
+            .await;
+        let mut groups = Vec::with_capacity(answers.len());
+        for (listed, answer) in answers {
+            match answer.map_err(Error::from) {
+                Ok(g) => groups.push(group_from(g)),
+                Err(e) => match skip_reason(&e) {
+                    Some(reason) => skipped.push(SkippedItem::new(
+                        SkippedKind::Group,
+                        listed.uuid.as_str(),
+                        Some(listed.name.clone()),
+                        reason,
+                        &e,
+                    )),
+                    None => return Err(e),
+                },
+            }
+        }
+        Ok(groups)
+    }
+
+    /// A listed vault's name, when its key is open and its attributes decrypt.
+    fn vault_name(&self, v: &models::Vault) -> Option<String> {
+        let key = self.inner.keys.cached_vault_key(&v.uuid)?;
+        key.decrypt_json::<models::VaultAttributes>(&v.enc_attrs)
+            .ok()
+            .map(|a| a.name)
     }
 
     /// Every vault the signed-in identity can see, with its name decrypted and its own
     /// permissions, without reading people or groups (one listing; vault keys opened once).
     pub async fn vaults(&self) -> Result<Vec<VaultSummary>> {
         let listed = self.client().vaults().collect_all().await?;
-        self.open_keys_of(&listed).await?;
+        self.open_all_keys_of(&listed).await?;
         listed
             .iter()
             .map(|v| {
@@ -162,11 +234,13 @@ impl Admin {
     /// first only moves the work earlier.
     pub async fn open_vault_keys(&self) -> Result<usize> {
         let listed = self.client().vaults().collect_all().await?;
-        self.open_keys_of(&listed).await?;
+        self.open_all_keys_of(&listed).await?;
         Ok(listed.len())
     }
 
-    async fn open_keys_of(&self, listed: &[models::Vault]) -> Result<()> {
+    /// Opens the keys of listed vaults (those not yet open) and returns the vaults whose key did
+    /// not open, each with why.
+    async fn open_keys_of(&self, listed: &[models::Vault]) -> Result<Vec<(VaultId, Error)>> {
         let wrapped: Vec<_> = listed
             .iter()
             .filter_map(|v| {
@@ -176,15 +250,23 @@ impl Admin {
             })
             .collect();
         let keys = self.clone();
-        let failures =
-            tokio::task::spawn_blocking(move || keys.inner.keys.open_vault_keys(wrapped))
-                .await
-                .map_err(|e| Error::Protocol(format!("key opening task failed: {e}")))?;
-        match failures.into_iter().find(|(_, r)| r.is_err()) {
-            Some((vault, Err(e))) => Err(Error::Protocol(format!(
+        let opened = tokio::task::spawn_blocking(move || keys.inner.keys.open_vault_keys(wrapped))
+            .await
+            .map_err(|_| Error::Internal("opening vault keys (the task crashed)".into()))?;
+        Ok(opened
+            .into_iter()
+            .filter_map(|(v, r)| r.err().map(|e| (v, e)))
+            .collect())
+    }
+
+    /// Opens the keys of listed vaults; the first that does not open is the error.
+    async fn open_all_keys_of(&self, listed: &[models::Vault]) -> Result<()> {
+        match self.open_keys_of(listed).await?.into_iter().next() {
+            Some((vault, Error::Internal(m))) => Err(Error::Internal(format!("{m} ({vault})"))),
+            Some((vault, e)) => Err(Error::Protocol(format!(
                 "cannot open the key of vault {vault}: {e}"
             ))),
-            _ => Ok(()),
+            None => Ok(()),
         }
     }
 
@@ -231,5 +313,61 @@ impl Admin {
         vault.accessors = accessors;
         vault.user_access = user_access;
         Ok(vault)
+    }
+}
+
+/// Whether an error concerns only the item that drew it, and so is skipped rather than failing
+/// the sync; `None` for errors about the whole account (session, network, tampering, ...).
+fn skip_reason(e: &Error) -> Option<SkipReason> {
+    match e {
+        Error::NotFound { .. } => Some(SkipReason::Gone),
+        Error::PermissionDenied { .. } | Error::NoManageVaultPermission => {
+            Some(SkipReason::NotPermitted)
+        }
+        Error::Crypto(_) => Some(SkipReason::KeyDoesNotOpen),
+        Error::Internal(_) => Some(SkipReason::Internal),
+        _ => None,
+    }
+}
+
+/// A skipped vault. A key that did not open is [`SkipReason::KeyDoesNotOpen`] whatever the
+/// crypto layer called it (a wrong key id, a failed padding or tag check).
+fn vault_skipped(v: &models::Vault, name: Option<String>, e: &Error) -> SkippedItem {
+    let reason = match e {
+        Error::Internal(_) => SkipReason::Internal,
+        Error::NotFound { .. } => SkipReason::Gone,
+        Error::PermissionDenied { .. } | Error::NoManageVaultPermission => SkipReason::NotPermitted,
+        _ => SkipReason::KeyDoesNotOpen,
+    };
+    SkippedItem::new(SkippedKind::Vault, v.uuid.as_str(), name, reason, e)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn per_item_errors_are_skipped_and_account_wide_ones_are_not() {
+        let gone = Error::NotFound {
+            what: "vault v".into(),
+        };
+        assert_eq!(skip_reason(&gone), Some(SkipReason::Gone));
+        assert_eq!(
+            skip_reason(&Error::NoManageVaultPermission),
+            Some(SkipReason::NotPermitted)
+        );
+        assert_eq!(
+            skip_reason(&Error::Internal("x".into())),
+            Some(SkipReason::Internal)
+        );
+        for whole in [
+            Error::SessionExpired,
+            Error::Timeout,
+            Error::Tampered("x".into()),
+            Error::transport("down"),
+            Error::RateLimited { retry_after: None },
+        ] {
+            assert_eq!(skip_reason(&whole), None, "{whole}");
+        }
     }
 }
