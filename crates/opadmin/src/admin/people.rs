@@ -3,7 +3,8 @@
 use futures::StreamExt;
 use opadmin_api::account::AccountAttr;
 use opadmin_api::models::{
-    AccessorType, ConfirmPeopleRequest, GroupMembership, Invite, InviteRequest, InviteVault, Person,
+    AccessorType, ConfirmPeopleRequest, GroupMembership, InvitationDetails, Invite, InviteRequest,
+    InviteVault, Person,
 };
 use opadmin_api::types::{
     GroupRole, GroupState, GroupType, UserId, UserState, UserType, VaultId, VaultPermissions,
@@ -11,6 +12,7 @@ use opadmin_api::types::{
 };
 use opadmin_crypto::rsa::RsaPublicKey;
 
+use super::converge::Converged;
 use super::{Admin, named_not_found};
 use crate::error::{Error, Result};
 use crate::model::{BulkResult, Invitation, User, UserRef};
@@ -163,15 +165,57 @@ impl Admin {
             invites: vec![invite],
             invite_type: user_type,
         };
-        let details = self.client().invite(&request).await?;
-        let d = details
+        // An invitation is not idempotent (each sends an email): after a failure that may have
+        // come after the server accepted it, the pending invitations say whether it did.
+        let sent = self
+            .converge(
+                "invite",
+                || async { Ok(self.client().invite(&request).await?) },
+                || async { Ok(self.pending_invitation(&email).await?.is_some()) },
+            )
+            .await?;
+        match sent {
+            Converged::Sent(details) => {
+                let d = details
+                    .into_iter()
+                    .next()
+                    .ok_or_else(|| Error::Protocol("the server confirmed no invitation".into()))?;
+                Ok(Invitation {
+                    id: d.uuid,
+                    email: d.email,
+                    despite_failure: false,
+                })
+            }
+            Converged::DespiteFailure => {
+                let d = self.pending_invitation(&email).await?.ok_or_else(|| {
+                    Error::Protocol(
+                        "the pending invitation seen a moment ago is no longer listed".into(),
+                    )
+                })?;
+                Ok(Invitation {
+                    id: d.uuid,
+                    email: d.email,
+                    despite_failure: true,
+                })
+            }
+        }
+    }
+
+    /// The account's pending invitation for `email` (lower case), if there is one.
+    async fn pending_invitation(&self, email: &str) -> Result<Option<InvitationDetails>> {
+        let all = self.client().invitations().collect_all().await?;
+        Ok(all
             .into_iter()
-            .next()
-            .ok_or_else(|| Error::Protocol("the server confirmed no invitation".into()))?;
-        Ok(Invitation {
-            id: d.uuid,
-            email: d.email,
-        })
+            .find(|i| i.email.trim().eq_ignore_ascii_case(email)))
+    }
+
+    /// Whether a person is in `state`; a person no longer found counts as deleted.
+    async fn user_is(&self, user: &UserId, state: UserState) -> Result<bool> {
+        match self.client().user(user).await {
+            Ok(person) => Ok(person.state == state),
+            Err(opadmin_api::ApiError::NotFound { .. }) => Ok(state == UserState::Deleted),
+            Err(other) => Err(other.into()),
+        }
     }
 
     /// Confirms a person who accepted an invitation (state "awaiting confirmation"): members
@@ -180,7 +224,14 @@ impl Admin {
     pub async fn confirm(&self, user: impl Into<UserRef>) -> Result<()> {
         self.deny_service_account("confirming a person")?;
         let user = self.resolve_user(user).await?;
-        self.confirm_people(std::slice::from_ref(&user)).await
+        let people = std::slice::from_ref(&user);
+        self.converge(
+            "confirm",
+            || self.confirm_people(people),
+            || self.user_is(&user.id, UserState::Active),
+        )
+        .await?;
+        Ok(())
     }
 
     /// Confirms everyone awaiting confirmation; returns who was confirmed.
@@ -287,12 +338,21 @@ impl Admin {
         }
         let mut user = user;
         let ids = std::slice::from_ref(&user.id);
-        match action {
-            Lifecycle::Suspend => self.client().suspend_people(ids).await?,
-            Lifecycle::Reactivate => self.client().reactivate_people(ids).await?,
-            Lifecycle::Remove => self.client().delete_people(ids).await?,
-        }
-        user.state = action.resulting_state();
+        let target = action.resulting_state();
+        self.converge(
+            action.operation(),
+            || async {
+                match action {
+                    Lifecycle::Suspend => self.client().suspend_people(ids).await?,
+                    Lifecycle::Reactivate => self.client().reactivate_people(ids).await?,
+                    Lifecycle::Remove => self.client().delete_people(ids).await?,
+                }
+                Ok(())
+            },
+            || self.user_is(&ids[0], target),
+        )
+        .await?;
+        user.state = target;
         Ok(user)
     }
 

@@ -364,6 +364,7 @@ impl Directory for ScimDirectory {
         Ok(Invitation {
             id: created.id,
             email,
+            despite_failure: false,
         })
     }
 
