@@ -445,6 +445,8 @@ impl ApiError {
     /// may be repeated also depends on whether it was idempotent; that is the caller's call.
     pub fn is_retryable(&self) -> bool {
         match self {
+            // Not blindly: whether to send it again depends on what a read of the state shows.
+            ApiError::MaybeApplied { .. } => false,
             ApiError::Transport { .. } | ApiError::Timeout | ApiError::RateLimited { .. } => true,
             ApiError::Server { status, .. } => *status >= 500,
             _ => false,
