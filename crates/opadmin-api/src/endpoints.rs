@@ -88,6 +88,15 @@ pub struct Endpoint {
     /// [`ApiError::Tampered`](crate::ApiError::Tampered). Each entry says where the plaintext
     /// answer was observed.
     pub plain_success_answer: bool,
+    /// Whether this is a state change whose outcome the caller checks by reading the state
+    /// afterwards. After a failure that may have come after the server applied it (an HTTP 5xx,
+    /// a connection broken after sending, a timeout) the transport does not send it again, even
+    /// when it is idempotent by HTTP's definition, and returns
+    /// [`ApiError::MaybeApplied`](crate::ApiError::MaybeApplied): a repeat is not answered like
+    /// the first call (a repeated delete is "not found", a repeated suspension "not
+    /// permitted"), so only a read can tell what happened. Failures that certainly changed
+    /// nothing (429, no connection) are still retried.
+    pub checked_after_failure: bool,
 }
 
 impl Endpoint {
@@ -100,7 +109,16 @@ impl Endpoint {
             idempotent: method.idempotent_by_default(),
             reauthenticate: true,
             plain_success_answer: false,
+            checked_after_failure: false,
         }
+    }
+
+    /// Marks a state change whose outcome the caller checks by reading state after a failure
+    /// that may have come after it was applied (see
+    /// [`checked_after_failure`](Self::checked_after_failure)).
+    pub const fn checked_after_failure(mut self) -> Self {
+        self.checked_after_failure = true;
+        self
     }
 
     /// Puts this endpoint on the allow-list of answers that may be plain `{"success":1}` once
@@ -233,22 +251,25 @@ pub const USER_REPORT: Endpoint =
 
 /// `PUT /api/v2/people/confirm {peopleUuids, groupMemberships?, vaultaccess?}`.
 pub const PEOPLE_CONFIRM: Endpoint =
-    Endpoint::new("people.confirm", Method::Put, "/api/v2/people/confirm");
+    Endpoint::new("people.confirm", Method::Put, "/api/v2/people/confirm").checked_after_failure();
 /// `PUT /api/v1/people/suspend/{uuids}`.
 pub const PEOPLE_SUSPEND: Endpoint = Endpoint::new(
     "people.suspend",
     Method::Put,
     "/api/v1/people/suspend/{uuids}",
-);
+)
+.checked_after_failure();
 /// `PUT /api/v1/people/reactivate/{uuids}`.
 pub const PEOPLE_REACTIVATE: Endpoint = Endpoint::new(
     "people.reactivate",
     Method::Put,
     "/api/v1/people/reactivate/{uuids}",
-);
+)
+.checked_after_failure();
 /// `DELETE /api/v1/people/{uuids}`.
 pub const PEOPLE_DELETE: Endpoint =
-    Endpoint::new("people.delete", Method::Delete, "/api/v1/people/{uuids}");
+    Endpoint::new("people.delete", Method::Delete, "/api/v1/people/{uuids}")
+        .checked_after_failure();
 
 // ---- Groups (docs/protocol.md 4.4) ---------------------------------------------------------------
 
@@ -263,13 +284,15 @@ pub const GROUP_MEMBERSHIP: Endpoint = Endpoint::new(
     "group.membership",
     Method::Patch,
     "/api/v3/group/{uuid}/membership",
-);
+)
+.checked_after_failure();
 /// `DELETE /api/v1/group/{group}/person/{user}`.
 pub const GROUP_REMOVE_MEMBER: Endpoint = Endpoint::new(
     "group.remove-member",
     Method::Delete,
     "/api/v1/group/{group}/person/{user}",
-);
+)
+.checked_after_failure();
 /// `PATCH /api/v1/group/{group}/person/{user}/role/{A|R}`. Marked idempotent: it sets the role
 /// to a value named in the path.
 pub const GROUP_SET_ROLE: Endpoint = Endpoint::new(
@@ -277,7 +300,8 @@ pub const GROUP_SET_ROLE: Endpoint = Endpoint::new(
     Method::Patch,
     "/api/v1/group/{group}/person/{user}/role/{role}",
 )
-.idempotent();
+.idempotent()
+.checked_after_failure();
 
 // ---- Vaults (docs/protocol.md 4.2; docs/decisions.md, decisions 6 and 8) --------------------------------------------
 
@@ -295,7 +319,8 @@ pub const VAULT_ACCESS_GRANT: Endpoint = Endpoint::new(
 )
 // 1Password's own SDK (0.5.0) requires this write's answer to be exactly `{"success":1}`,
 // unencrypted: an encrypted answer makes it fail.
-.answers_plain_success();
+.answers_plain_success()
+.checked_after_failure();
 /// `DELETE /api/v1/vault/{vault}/person/{user}` (answers plain `{"success": 1}`).
 pub const VAULT_REVOKE_USER: Endpoint = Endpoint::new(
     "vault.revoke-user",
@@ -304,7 +329,8 @@ pub const VAULT_REVOKE_USER: Endpoint = Endpoint::new(
 )
 // 1Password's own SDK (0.5.0) requires this write's answer to be exactly `{"success":1}`,
 // unencrypted: an encrypted answer makes it fail.
-.answers_plain_success();
+.answers_plain_success()
+.checked_after_failure();
 /// `DELETE /api/v1/vault/{vault}/group/{group}` (answers plain `{"success": 1}`).
 pub const VAULT_REVOKE_GROUP: Endpoint = Endpoint::new(
     "vault.revoke-group",
@@ -313,7 +339,8 @@ pub const VAULT_REVOKE_GROUP: Endpoint = Endpoint::new(
 )
 // 1Password's own SDK (0.5.0) requires this write's answer to be exactly `{"success":1}`,
 // unencrypted: an encrypted answer makes it fail.
-.answers_plain_success();
+.answers_plain_success()
+.checked_after_failure();
 /// `PATCH /api/v1/acl/person/{vault}/{user}/{acl}`. Marked idempotent: it sets the acl to the
 /// value in the path.
 pub const VAULT_ACL_USER: Endpoint = Endpoint::new(
@@ -324,7 +351,8 @@ pub const VAULT_ACL_USER: Endpoint = Endpoint::new(
 .idempotent()
 // The same family of vault-access writes as the grant and revokes above, answered the same way;
 // not observed separately from them.
-.answers_plain_success();
+.answers_plain_success()
+.checked_after_failure();
 /// `PATCH /api/v1/acl/group/{vault}/{group}/{acl}`. Marked idempotent, as above.
 pub const VAULT_ACL_GROUP: Endpoint = Endpoint::new(
     "vault.acl-group",
@@ -334,12 +362,14 @@ pub const VAULT_ACL_GROUP: Endpoint = Endpoint::new(
 .idempotent()
 // The same family of vault-access writes as the grant and revokes above, answered the same way;
 // not observed separately from them.
-.answers_plain_success();
+.answers_plain_success()
+.checked_after_failure();
 
 // ---- Invitations (docs/protocol.md 4.3) -----------------------------------------------------------
 
 /// `POST /api/v1/invite {invites, type}`: sends emails; never repeated.
-pub const INVITE: Endpoint = Endpoint::new("invite.send", Method::Post, "/api/v1/invite");
+pub const INVITE: Endpoint =
+    Endpoint::new("invite.send", Method::Post, "/api/v1/invite").checked_after_failure();
 /// `GET /api/v1/invites`.
 pub const INVITES: Endpoint = Endpoint::new("invite.list", Method::Get, "/api/v1/invites");
 /// `DELETE /api/v1/invite/{uuids}`.
@@ -380,6 +410,34 @@ mod tests {
         }
         for e in [VAULT_ACL_USER, VAULT_ACL_GROUP, GROUP_SET_ROLE, AUTH_START] {
             assert!(e.idempotent, "{}", e.name);
+        }
+        for e in [
+            PEOPLE_CONFIRM,
+            PEOPLE_SUSPEND,
+            PEOPLE_REACTIVATE,
+            PEOPLE_DELETE,
+            GROUP_MEMBERSHIP,
+            GROUP_REMOVE_MEMBER,
+            GROUP_SET_ROLE,
+            VAULT_ACCESS_GRANT,
+            VAULT_REVOKE_USER,
+            VAULT_REVOKE_GROUP,
+            VAULT_ACL_USER,
+            VAULT_ACL_GROUP,
+            INVITE,
+        ] {
+            assert!(e.checked_after_failure, "{}", e.name);
+        }
+        for e in [
+            ACCOUNT,
+            USERS,
+            VAULT,
+            GROUP,
+            SESSION_TOUCH,
+            AUTH_START,
+            INVITE_REVOKE,
+        ] {
+            assert!(!e.checked_after_failure, "{}", e.name);
         }
         const { assert!(!SESSION_SIGNOUT.reauthenticate) };
         const { assert!(ACCOUNT.reauthenticate) };

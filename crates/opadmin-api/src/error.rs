@@ -212,6 +212,21 @@ pub enum ApiError {
         reason: Option<String>,
     },
 
+    /// A state change failed in a way that may have come after the server applied it (an HTTP
+    /// 5xx, a connection broken after the request was sent, a timeout), so it was not sent
+    /// again: read the current state to learn whether it took effect before sending it again.
+    /// `source` is the failure itself.
+    #[error(
+        "the call to {endpoint} failed, and the server may have applied it before failing; read          the current state before sending it again (cause: {source})"
+    )]
+    MaybeApplied {
+        /// The endpoint's name, e.g. `people.suspend`.
+        endpoint: &'static str,
+        /// The failure.
+        #[source]
+        source: Box<ApiError>,
+    },
+
     /// The session expired or was refused (HTTP 401, error 102); sign in again.
     #[error("the 1Password session expired or was refused; sign in again")]
     SessionExpired,
@@ -430,9 +445,24 @@ impl ApiError {
     /// may be repeated also depends on whether it was idempotent; that is the caller's call.
     pub fn is_retryable(&self) -> bool {
         match self {
+            // Not blindly: whether to send it again depends on what a read of the state shows.
+            ApiError::MaybeApplied { .. } => false,
             ApiError::Transport { .. } | ApiError::Timeout | ApiError::RateLimited { .. } => true,
             ApiError::Server { status, .. } => *status >= 500,
             _ => false,
+        }
+    }
+
+    /// True when the call failed after it may have been applied ([`MaybeApplied`](Self::MaybeApplied)).
+    pub fn maybe_applied(&self) -> bool {
+        matches!(self, ApiError::MaybeApplied { .. })
+    }
+
+    /// The failure itself: the cause of a [`MaybeApplied`](Self::MaybeApplied), else `self`.
+    pub fn cause(&self) -> &ApiError {
+        match self {
+            ApiError::MaybeApplied { source, .. } => source,
+            other => other,
         }
     }
 

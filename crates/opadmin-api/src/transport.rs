@@ -34,7 +34,10 @@
 //! errors and timeouts. A call is repeated only when its [`Endpoint`]
 //! is idempotent, or when it certainly was not applied (no connection could be made, or the
 //! server answered 429). A POST or PATCH that may have been applied (a timeout after sending, a
-//! 5xx) is never repeated.
+//! 5xx) is never repeated. Nor is a state change whose caller checks its outcome by reading
+//! state ([`Endpoint::checked_after_failure`], every people, group and vault-access change):
+//! after such a failure it ends with [`ApiError::MaybeApplied`] (the failure as its cause), and
+//! the caller reads the state to decide whether to send it again.
 //!
 //! Session expiry: a 401 / error 102 on a MAC-signed call whose endpoint allows it makes the
 //! transport sign in again once (with what the sign-in left it, see
@@ -699,10 +702,10 @@ impl Transport {
                 Err(failure) => failure,
             };
             let Some(delay) = self.retry_delay(request, &failure, attempt) else {
-                return Err(failure.error);
+                return Err(Self::final_error(request, failure));
             };
             if attempt >= policy.max_attempts || started.elapsed() + delay > policy.max_elapsed {
-                return Err(failure.error);
+                return Err(Self::final_error(request, failure));
             }
             tracing::debug!(
                 endpoint = request.endpoint.name,
@@ -712,6 +715,29 @@ impl Transport {
             );
             tokio::time::sleep(delay).await;
             attempt += 1;
+        }
+    }
+
+    /// The error a call ends with: a failure of a state change checked after failures
+    /// ([`Endpoint::checked_after_failure`]) that may have been applied (a 5xx, a broken
+    /// connection, a timeout) becomes [`ApiError::MaybeApplied`], keeping it as the cause.
+    fn final_error(request: &Request, failure: Failure) -> ApiError {
+        let uncertain = matches!(
+            failure.error,
+            ApiError::Server {
+                status: 500..=599,
+                ..
+            } | ApiError::Transport { .. }
+                | ApiError::Timeout
+        );
+        if request.endpoint.checked_after_failure && failure.applied == Applied::Maybe && uncertain
+        {
+            ApiError::MaybeApplied {
+                endpoint: request.endpoint.name,
+                source: Box::new(failure.error),
+            }
+        } else {
+            failure.error
         }
     }
 
@@ -730,7 +756,10 @@ impl Transport {
             ApiError::Transport { .. } | ApiError::Timeout => true,
             _ => false,
         };
-        let safe = request.endpoint.idempotent || failure.applied == Applied::No;
+        // A state change that may have been applied is repeated only when the endpoint is
+        // idempotent and its caller does not check the outcome by reading state instead.
+        let safe = failure.applied == Applied::No
+            || (request.endpoint.idempotent && !request.endpoint.checked_after_failure);
         (transient && safe).then(|| policy.backoff(attempt))
     }
 

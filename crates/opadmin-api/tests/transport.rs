@@ -164,7 +164,11 @@ async fn a_post_that_timed_out_after_sending_is_not_repeated() {
         invite_type: UserType::Member,
     };
     let err = s.client.invite(&request).await.expect_err("timeout");
-    assert!(matches!(err, ApiError::Timeout), "{err:?}");
+    assert!(
+        matches!(&err, ApiError::MaybeApplied { endpoint: "invite.send", source } if matches!(**source, ApiError::Timeout)),
+        "{err:?}"
+    );
+    assert!(err.maybe_applied() && matches!(err.cause(), ApiError::Timeout));
     let err = s
         .client
         .invitations()
@@ -172,6 +176,48 @@ async fn a_post_that_timed_out_after_sending_is_not_repeated() {
         .await
         .expect_err("timeout");
     assert!(matches!(err, ApiError::Timeout), "{err:?}");
+}
+
+#[tokio::test]
+async fn a_checked_state_change_is_not_repeated_after_a_5xx_but_is_after_429s() {
+    let (server, fake) = start().await;
+    // Two 429s (refused before acting: repeated), then a 503 (maybe applied: not repeated,
+    // although a PUT is idempotent by HTTP's definition).
+    Mock::given(method("PUT"))
+        .and(path("/api/v1/people/suspend/U1"))
+        .respond_with(ResponseTemplate::new(429).insert_header("X-Rate-Limit-Retry-In", "0"))
+        .up_to_n_times(2)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("PUT"))
+        .and(path("/api/v1/people/suspend/U1"))
+        .respond_with(ResponseTemplate::new(503))
+        .with_priority(2)
+        .mount(&server)
+        .await;
+    catch_all(&server, 0).await;
+    let options = SignInOptions::default().with_transport(
+        test_transport().with_retry(
+            RetryPolicy::default()
+                .with_max_attempts(6)
+                .with_backoff(Duration::from_millis(5), Duration::from_millis(10)),
+        ),
+    );
+    let s = signed_in(&server, &fake, options).await;
+    let err = s
+        .client
+        .suspend_people(&[opadmin_api::types::UserId::new("U1")])
+        .await
+        .expect_err("503");
+    assert!(err.maybe_applied(), "{err:?}");
+    assert!(
+        matches!(err.cause(), ApiError::Server { status: 503, .. }),
+        "{err:?}"
+    );
+    assert!(!err.is_retryable());
+    assert!(err.to_string().contains("people.suspend"), "{err}");
+    assert_eq!(count(&server, "/api/v1/people/suspend/U1").await, 3);
 }
 
 /// The session key the fake server holds for the client's session.

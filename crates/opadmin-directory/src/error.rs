@@ -130,6 +130,21 @@ pub enum Error {
         #[source]
         source: Box<ApiError>,
     },
+    /// A change failed in a way that may have come after the server applied it (a 5xx, a
+    /// connection broken after sending, a timeout), and reading the state afterwards could not
+    /// settle whether it took effect. `source` is the failure. Read the state before sending
+    /// the change again. (When the read settles it, the SDK reports the change as done, or
+    /// sends it again; see `docs/decisions.md`.)
+    #[error(
+        "{endpoint} may or may not have been applied: it failed after it was sent ({source}); check the current state before trying again"
+    )]
+    MaybeApplied {
+        /// The endpoint called (its name in the b5 endpoint table, e.g. `people.suspend`).
+        endpoint: &'static str,
+        /// The failure.
+        #[source]
+        source: Box<Error>,
+    },
     /// The session expired and could not be renewed (after sign-out, or when the server
     /// refused to renew it).
     #[error("the 1Password session has ended; sign in again")]
@@ -249,6 +264,10 @@ impl From<ApiError> for Error {
             },
             ApiError::AnswerTooLarge { limit, .. } => Error::AnswerTooLarge { limit },
             ApiError::Crypto(c) => Error::Crypto(c),
+            ApiError::MaybeApplied { endpoint, source } => Error::MaybeApplied {
+                endpoint,
+                source: Box::new(Error::from(*source)),
+            },
             other => Error::Protocol(other.to_string()),
         }
     }

@@ -273,6 +273,13 @@ pub enum GrantOutcome {
         /// The groups giving access.
         groups: Vec<GroupGrant>,
     },
+    /// The grant is in place, although sending it failed in a way that may have come after
+    /// the server applied it (a 5xx, a broken connection, a timeout): reading the vault
+    /// afterwards showed it granted, so it was not sent again.
+    GrantedDespiteFailure {
+        /// What is granted.
+        permissions: VaultPermissions,
+    },
 }
 
 /// What `revoke_vault_access` did.
@@ -289,6 +296,13 @@ pub enum RevokeOutcome {
     NoDirectAccess {
         /// Groups that give access.
         via_groups: Vec<GroupGrant>,
+    },
+    /// The direct grant is gone, although sending the revocation failed in a way that may
+    /// have come after the server applied it: reading the vault afterwards showed no direct
+    /// grant, so it was not sent again. Access through these groups remains.
+    RevokedDespiteFailure {
+        /// Groups that still give access.
+        still_via_groups: Vec<GroupGrant>,
     },
 }
 
@@ -311,6 +325,17 @@ pub enum MembershipOutcome {
     Removed,
     /// Not a member: nothing changed.
     NotMember,
+    /// Added with this role, although sending the change failed in a way that may have come
+    /// after the server applied it: reading the group afterwards showed the membership, so it
+    /// was not sent again.
+    AddedDespiteFailure {
+        /// The role.
+        role: GroupRole,
+    },
+    /// Removed, although sending the change failed in a way that may have come after the
+    /// server applied it: reading the group afterwards showed no membership, so it was not
+    /// sent again.
+    RemovedDespiteFailure,
 }
 
 /// An invitation that was sent.
@@ -321,6 +346,11 @@ pub struct Invitation {
     pub id: String,
     /// The invitee.
     pub email: String,
+    /// Sending the invitation failed in a way that may have come after the server accepted it
+    /// (a 5xx, a broken connection, a timeout), and the account's pending invitations then
+    /// showed one for this email: it was not sent again.
+    #[serde(default)]
+    pub despite_failure: bool,
 }
 
 /// A person to act on: by uuid or by email.
@@ -525,6 +555,7 @@ impl Invitation {
         Self {
             id: id.into(),
             email: email.into(),
+            despite_failure: false,
         }
     }
 }

@@ -40,6 +40,108 @@ pub struct Faults {
     /// docs/protocol.md "Observed from 1Password's own client" lists as required by the official 1Password SDK. (Dropping
     /// `newEmail` turned out not to stop SDK 0.5.0; this one does, and the interop test shows it.)
     pub omit_keysets_version: bool,
+    /// Faults that strike chosen signed requests before or after their change is applied (see
+    /// [`FaultRule`]). The first rule that fires for a request decides what happens to it; more
+    /// can be added while the emulator runs with
+    /// [`RunningEmulator::inject_fault`](crate::RunningEmulator::inject_fault).
+    pub rules: Vec<FaultRule>,
+}
+
+/// Which signed requests a [`FaultRule`] looks at. Requests of the sign-in and the session
+/// (`/api/*/auth…`, `/api/*/session/…`) are never matched by [`FaultTarget::StateChanging`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FaultTarget {
+    /// Every signed request that may change the account: any method but `GET`, outside
+    /// signing in and the session routes.
+    StateChanging,
+    /// Signed requests with this method (upper case, e.g. `PUT`) whose path starts with this
+    /// prefix (e.g. `/api/v1/people/`).
+    Route {
+        /// The HTTP method, upper case.
+        method: String,
+        /// The start of the path, with its leading `/`.
+        path_prefix: String,
+    },
+}
+
+impl FaultTarget {
+    /// Signed requests with `method` whose path starts with `path_prefix`.
+    pub fn route(method: &str, path_prefix: &str) -> Self {
+        Self::Route {
+            method: method.to_ascii_uppercase(),
+            path_prefix: path_prefix.to_owned(),
+        }
+    }
+}
+
+/// When a [`FaultRule`] fires, among the requests its target matches (each rule counts its own
+/// matching requests, from 1).
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
+pub enum FaultTiming {
+    /// Each matching request, with this probability (0.0 to 1.0; drawn with `fastrand`, whose
+    /// seed a test may fix with `fastrand::seed`).
+    Rate(f64),
+    /// Every N-th matching request (the N-th, the 2N-th, ...).
+    EveryNth(u64),
+    /// The next N matching requests, then never again.
+    Next(u64),
+}
+
+/// What a [`FaultRule`] does to a request it fires on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FaultKind {
+    /// Answered HTTP 503 (error 103) before the handler runs: nothing is applied.
+    FailBeforeApply,
+    /// Answered HTTP 429 with `X-Rate-Limit-Retry-In: 0` before the handler runs: nothing is
+    /// applied.
+    RateLimitBeforeApply,
+    /// The caller's session is ended before the handler runs and the request is answered
+    /// 401 / error 102: nothing is applied, and the client must sign in again.
+    ExpireSessionBeforeApply,
+    /// The handler runs and its change is applied; the client gets HTTP 500 (error 103)
+    /// instead of the answer.
+    ApplyThenServerError,
+    /// The handler runs and its change is applied; the answer's status and headers go out, and
+    /// then the connection is broken before the body is complete.
+    ApplyThenDrop,
+    /// The handler runs and its change is applied; the answer is held back this long (longer
+    /// than the client's timeout, so the client gives up first).
+    ApplyThenHang(Duration),
+}
+
+impl FaultKind {
+    /// Whether the request's handler runs (and its change is applied) under this fault.
+    pub fn applies(self) -> bool {
+        matches!(
+            self,
+            Self::ApplyThenServerError | Self::ApplyThenDrop | Self::ApplyThenHang(_)
+        )
+    }
+}
+
+/// One injected fault: which requests, when, and what happens.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FaultRule {
+    /// The requests it looks at.
+    pub target: FaultTarget,
+    /// Which of them it strikes.
+    pub timing: FaultTiming,
+    /// What it does.
+    pub kind: FaultKind,
+}
+
+impl FaultRule {
+    /// A rule.
+    pub fn new(target: FaultTarget, timing: FaultTiming, kind: FaultKind) -> Self {
+        Self {
+            target,
+            timing,
+            kind,
+        }
+    }
 }
 
 /// Configuration of a running emulator.

@@ -48,7 +48,9 @@ use tokio::task::JoinHandle;
 pub use builder::{
     AccountBuilder, BuildError, DEFAULT_OWNER_EMAIL, GroupSpec, PersonSpec, Role, VaultSpec,
 };
-pub use config::{EmulatorConfig, Faults, SrpFlavours};
+pub use config::{
+    EmulatorConfig, FaultKind, FaultRule, FaultTarget, FaultTiming, Faults, SrpFlavours,
+};
 pub use model::{Acl, Credentials, MemberRole, PersonState, Plan, acl, perm};
 pub use server::scim::ScimToken;
 pub use service_account::{
@@ -102,6 +104,7 @@ impl Emulator {
             .local_addr()
             .map_err(|source| EmulatorError::Bind { port, source })?;
         let drop_every = config.faults.drop_connection_every;
+        let fault_book = server::faults::FaultBook::new(&config.faults.rules);
         let shared = Arc::new(server::Shared {
             config,
             account: Mutex::new(account),
@@ -109,6 +112,8 @@ impl Emulator {
             entropy: rng::Entropy::new(seed_entropy),
             requests: AtomicU64::new(0),
             changes: AtomicU64::new(0),
+            faults: fault_book,
+            writes: Mutex::new(()),
             scim: server::scim::ScimState::new(server::scim::ScimToken::generate(
                 &rng::Entropy::new(seed_entropy.map(|s| s ^ SCIM_TOKEN_SEED)),
             )),
@@ -280,9 +285,30 @@ impl RunningEmulator {
         self.shared.requests.load(Ordering::Relaxed)
     }
 
-    /// How many signed requests changed the account (writes answered with success).
+    /// How many signed requests changed the account: people, groups and their members, vault
+    /// access or invitations differ after the request from before it. A write the server accepts
+    /// but that changes nothing (a repeat of one already applied) does not count; a change whose
+    /// answer an injected fault replaced ([`FaultKind::ApplyThenServerError`] and the others
+    /// that apply) does. SCIM requests are not counted.
     pub fn changes_applied(&self) -> u64 {
         self.shared.changes.load(Ordering::Relaxed)
+    }
+
+    /// Puts a fault rule in force from now on (after those of the configuration and earlier
+    /// calls: the first rule that fires for a request decides).
+    pub fn inject_fault(&self, rule: FaultRule) {
+        self.shared.faults.add(rule);
+    }
+
+    /// Removes every fault rule (those of the configuration too). The other faults of
+    /// [`Faults`] stay.
+    pub fn clear_faults(&self) {
+        self.shared.faults.clear();
+    }
+
+    /// How many requests the fault rules in force have struck.
+    pub fn faults_struck(&self) -> u64 {
+        self.shared.faults.struck()
     }
 
     /// How many sessions the server holds: signed in, or part-way through signing in (those

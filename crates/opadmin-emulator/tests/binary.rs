@@ -100,3 +100,22 @@ fn the_break_flag_takes_only_known_shapes() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("omit-new-email"));
 }
+
+#[test]
+fn a_malformed_fault_is_refused_with_the_usage() {
+    for bad in [
+        "nope",
+        "apply-then-500",
+        "apply-then-500:0",
+        "fail-before-apply:1.5",
+        "x:3",
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_opadmin-emulator"))
+            .args(["--port", "1", "--fault", bad])
+            .output()
+            .expect("binary runs");
+        assert_eq!(out.status.code(), Some(2), "{bad}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("--fault takes KIND:WHEN"), "{bad}: {err}");
+    }
+}

@@ -1002,3 +1002,54 @@ async fn signed_requests_with_plain_bodies_are_refused_and_change_nothing() {
     // The session still works.
     assert_eq!(raw.signed("GET", "/api/v1/vaults", None).await.status, 200);
 }
+
+#[tokio::test]
+async fn only_requests_that_change_the_account_are_counted_and_faults_strike_after_applying() {
+    use opadmin_emulator::{FaultKind, FaultRule, FaultTarget, FaultTiming};
+    let emu = demo().await;
+    let mut raw = signed_in(&emu, "admin@acme.example").await;
+    let vault = emu.vault_uuid("Shared Logins").unwrap();
+    let alice = emu.user_uuid("alice@acme.example").unwrap();
+    let read_only = Acl::from_bits(32 | 16 | 1024);
+    let path = format!("/api/v1/acl/person/{vault}/{alice}/{}", read_only.bits());
+    let changes = emu.changes_applied();
+
+    let first = raw.signed("PATCH", &path, None).await;
+    assert_eq!(first.status, 200, "{}", first.body);
+    assert_eq!(emu.vault_access(&vault, &alice), Some(read_only));
+    assert_eq!(emu.changes_applied(), changes + 1);
+    // The same acl again: accepted, but nothing changes, so nothing is counted.
+    let again = raw.signed("PATCH", &path, None).await;
+    assert_eq!(again.status, 200, "{}", again.body);
+    assert_eq!(
+        emu.changes_applied(),
+        changes + 1,
+        "a repeat is not a change"
+    );
+
+    // Applied, then answered 500: the change is there and counted; the answer is an error.
+    emu.inject_fault(FaultRule::new(
+        FaultTarget::route("PATCH", "/api/v1/acl/"),
+        FaultTiming::Next(1),
+        FaultKind::ApplyThenServerError,
+    ));
+    let all = Acl::from_bits(read_only.bits() | 64 | 128 | 256 | 512 | 2_097_152);
+    let path = format!("/api/v1/acl/person/{vault}/{alice}/{}", all.bits());
+    let failed = raw.signed("PATCH", &path, None).await;
+    assert_eq!(failed.status, 500, "{}", failed.body);
+    assert_eq!(emu.vault_access(&vault, &alice), Some(all));
+    assert_eq!(emu.changes_applied(), changes + 2);
+    assert_eq!(emu.faults_struck(), 1);
+
+    // Failed before applying: nothing changes, nothing is counted.
+    emu.inject_fault(FaultRule::new(
+        FaultTarget::StateChanging,
+        FaultTiming::Next(1),
+        FaultKind::FailBeforeApply,
+    ));
+    let path = format!("/api/v1/acl/person/{vault}/{alice}/{}", read_only.bits());
+    let refused = raw.signed("PATCH", &path, None).await;
+    assert_eq!(refused.status, 503, "{}", refused.body);
+    assert_eq!(emu.vault_access(&vault, &alice), Some(all));
+    assert_eq!(emu.changes_applied(), changes + 2);
+}

@@ -4,7 +4,14 @@
 //! ```text
 //! opadmin-emulator [--port N] [--iterations N] [--seed N] [--synthetic USERS,GROUPS,VAULTS]
 //!                  [--srp v1|v2|both] [--teams] [--enforce-mfa] [--break omit-new-email]
+//!                  [--fault KIND:WHEN]...
 //! ```
+//!
+//! `--fault KIND:WHEN` (repeatable) injects a fault into every state-changing signed request
+//! ([`opadmin_emulator::FaultTarget::StateChanging`]): `WHEN` is a whole number N (every N-th
+//! such request) or a probability with a decimal point (`0.2`: each with that chance). `KIND`
+//! is one of `apply-then-500`, `apply-then-drop`, `apply-then-hang` (60 s), `fail-before-apply`
+//! (503), `rate-limit` (429) or `expire-session` ([`opadmin_emulator::FaultKind`]).
 //!
 //! Besides the administrators' sign-in details it prints the demo service account's token and
 //! the uuid of the group that service account may grant access for, one per line:
@@ -21,10 +28,41 @@
 use std::process::ExitCode;
 
 use opadmin_emulator::{
-    DEMO_SERVICE_ACCOUNT_GROUP, Emulator, EmulatorConfig, Plan, SrpFlavours, demo_account,
+    DEMO_SERVICE_ACCOUNT_GROUP, Emulator, EmulatorConfig, FaultKind, FaultRule, FaultTarget,
+    FaultTiming, Plan, SrpFlavours, demo_account,
 };
 
-const USAGE: &str = "usage: opadmin-emulator [--port N] [--iterations N] [--seed N] [--synthetic USERS,GROUPS,VAULTS] [--srp v1|v2|both] [--teams] [--enforce-mfa] [--break omit-new-email]";
+const USAGE: &str = "usage: opadmin-emulator [--port N] [--iterations N] [--seed N] [--synthetic USERS,GROUPS,VAULTS] [--srp v1|v2|both] [--teams] [--enforce-mfa] [--break omit-new-email] [--fault KIND:WHEN]...
+  --fault KIND:WHEN  KIND: apply-then-500, apply-then-drop, apply-then-hang, fail-before-apply, rate-limit, expire-session;
+                     WHEN: N (every N-th state-changing request) or a probability such as 0.2";
+
+/// Parses `--fault KIND:WHEN` (see the module documentation).
+fn parse_fault(text: &str) -> Result<FaultRule, String> {
+    let bad = || format!("--fault takes KIND:WHEN, not {text:?}\n{USAGE}");
+    let (kind, when) = text.split_once(':').ok_or_else(bad)?;
+    let kind = match kind {
+        "apply-then-500" => FaultKind::ApplyThenServerError,
+        "apply-then-drop" => FaultKind::ApplyThenDrop,
+        "apply-then-hang" => FaultKind::ApplyThenHang(std::time::Duration::from_secs(60)),
+        "fail-before-apply" => FaultKind::FailBeforeApply,
+        "rate-limit" => FaultKind::RateLimitBeforeApply,
+        "expire-session" => FaultKind::ExpireSessionBeforeApply,
+        _ => return Err(bad()),
+    };
+    let timing = if when.contains('.') {
+        let p: f64 = when.parse().map_err(|_| bad())?;
+        if !(0.0..=1.0).contains(&p) {
+            return Err(bad());
+        }
+        FaultTiming::Rate(p)
+    } else {
+        match when.parse::<u64>() {
+            Ok(n) if n > 0 => FaultTiming::EveryNth(n),
+            _ => return Err(bad()),
+        }
+    };
+    Ok(FaultRule::new(FaultTarget::StateChanging, timing, kind))
+}
 
 fn parse() -> Result<(EmulatorConfig, opadmin_emulator::AccountBuilder), String> {
     let mut config = EmulatorConfig {
@@ -81,6 +119,7 @@ fn parse() -> Result<(EmulatorConfig, opadmin_emulator::AccountBuilder), String>
                 "omit-new-email" => config.faults.omit_auth_start_new_email = true,
                 _ => return Err("--break takes omit-new-email".into()),
             },
+            "--fault" => config.faults.rules.push(parse_fault(&value("--fault")?)?),
             "-h" | "--help" => return Err(USAGE.into()),
             other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
         }

@@ -3,6 +3,7 @@
 //! answer with the session key.
 
 mod auth;
+pub(crate) mod faults;
 pub(crate) mod mutate;
 mod resources;
 mod routes;
@@ -20,7 +21,7 @@ use axum::response::Response;
 use opadmin_crypto::envelope::{Envelope, SymmetricKey};
 use serde_json::{Value, json};
 
-use crate::config::EmulatorConfig;
+use crate::config::{EmulatorConfig, FaultKind};
 use crate::model::Account;
 use crate::rng::Entropy;
 use routes::{Answer, Call, Handler, Route};
@@ -33,8 +34,15 @@ pub(crate) struct Shared {
     pub sessions: Mutex<HashMap<String, Session>>,
     pub entropy: Entropy,
     pub requests: AtomicU64,
-    /// Signed requests that changed the account (a write answered 200).
+    /// Signed requests that changed the account: its [`faults::fingerprint`] differs after the
+    /// request from before it. A write the server accepts but that changes nothing (a repeat)
+    /// does not count; a change whose answer a fault then replaced does.
     pub changes: AtomicU64,
+    /// The fault rules in force ([`crate::config::FaultRule`]).
+    pub faults: faults::FaultBook,
+    /// Held while a state-changing signed request runs, so that the change counter attributes
+    /// each change to the request that made it.
+    pub writes: Mutex<()>,
     /// The SCIM side: its bearer token and what it keeps beside the account.
     pub scim: scim::ScimState,
 }
@@ -200,10 +208,41 @@ pub(crate) async fn dispatch(State(shared): State<Arc<Shared>>, request: Request
     };
     // Handlers are short and CPU-bound (RSA checks); they run on a blocking thread so that
     // large accounts do not stall the reactor.
-    let reply = tokio::task::spawn_blocking(move || handle(&shared, req))
+    let (reply, after) = tokio::task::spawn_blocking(move || handle(&shared, req))
         .await
-        .unwrap_or_else(|_| Reply::error(500, 103, "Internal server error."));
-    respond(reply)
+        .unwrap_or_else(|_| (Reply::error(500, 103, "Internal server error."), None));
+    match after {
+        None => respond(reply),
+        Some(After::Drop) => respond_then_break(reply),
+        Some(After::Hang(wait)) => {
+            tokio::time::sleep(wait).await;
+            respond(reply)
+        }
+    }
+}
+
+/// What happens to an answer after its change was applied, under an injected fault.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum After {
+    /// The status and headers go out, then the body breaks off.
+    Drop,
+    /// The answer is held back this long.
+    Hang(std::time::Duration),
+}
+
+/// The answer's status and headers, then a body that fails before its first byte: the server
+/// breaks the connection and the client never reads a complete answer.
+fn respond_then_break(reply: Reply) -> Response {
+    let mut response = respond(reply);
+    let broken = futures::stream::once(async {
+        Err::<Bytes, std::io::Error>(std::io::Error::new(
+            std::io::ErrorKind::ConnectionAborted,
+            "injected fault: the connection breaks after the change was applied",
+        ))
+    });
+    *response.body_mut() = Body::from_stream(broken);
+    response.headers_mut().remove("content-length");
+    response
 }
 
 async fn read(request: Request) -> Result<Req, Reply> {
@@ -316,30 +355,63 @@ fn respond(reply: Reply) -> Response {
     response
 }
 
-fn handle(shared: &Shared, mut req: Req) -> Reply {
+fn handle(shared: &Shared, mut req: Req) -> (Reply, Option<After>) {
     let segs: Vec<&str> = req.segs.iter().map(String::as_str).collect();
     if let Some(path) = scim::mount(&segs) {
-        return scim::handle(shared, &req, path);
+        return (scim::handle(shared, &req, path), None);
     }
     let route = routes::find(&req.method, &segs, || has_key(shared, &req));
     if let Some(Handler::Open(handler) | Handler::BeforeKey(handler)) = route.map(|r| r.handler) {
-        return handler(shared, &req);
+        return (handler(shared, &req), None);
     }
     // Everything else is a signed request in a session with a key.
     let admitted = match session::admit(shared, &mut req) {
         Ok(a) => a,
-        Err(reply) => return reply,
+        Err(reply) => return (reply, None),
     };
-    let reply = signed(shared, &req, route, &admitted);
     let is_auth = req
         .segs
         .get(2)
         .is_some_and(|s| s == "auth" || s == "session");
-    if req.method != "GET" && reply.status == 200 && !is_auth {
-        shared.changes.fetch_add(1, Ordering::Relaxed);
+    let state_changing = req.method != "GET" && !is_auth;
+    let path = format!("/{}", req.segs.join("/"));
+    let fault = shared.faults.strike(&req.method, &path, state_changing);
+    match fault {
+        Some(FaultKind::FailBeforeApply) => {
+            return (Reply::error(503, 103, "Service unavailable."), None);
+        }
+        Some(FaultKind::RateLimitBeforeApply) => {
+            let mut r = Reply::error(429, 429, "Too many requests.");
+            r.headers.push(("X-Rate-Limit-Retry-In", "0".to_owned()));
+            return (r, None);
+        }
+        Some(FaultKind::ExpireSessionBeforeApply) => {
+            shared.sessions().remove(&admitted.session_id);
+            return (Reply::auth_required(), None);
+        }
+        _ => {}
     }
+    let reply = if state_changing {
+        let _serial = shared.writes.lock().unwrap_or_else(|p| p.into_inner());
+        let before = faults::fingerprint(&shared.account());
+        let reply = signed(shared, &req, route, &admitted);
+        if faults::fingerprint(&shared.account()) != before {
+            shared.changes.fetch_add(1, Ordering::Relaxed);
+        }
+        reply
+    } else {
+        signed(shared, &req, route, &admitted)
+    };
     let answer = route.map_or(Answer::Sealed, |r| r.answer);
-    seal_answer(answer, &admitted.key, reply)
+    let reply = seal_answer(answer, &admitted.key, reply);
+    match fault {
+        Some(FaultKind::ApplyThenServerError) => {
+            (Reply::error(500, 103, "Internal server error."), None)
+        }
+        Some(FaultKind::ApplyThenDrop) => (reply, Some(After::Drop)),
+        Some(FaultKind::ApplyThenHang(wait)) => (reply, Some(After::Hang(wait))),
+        _ => (reply, None),
+    }
 }
 
 /// Seals a 2xx answer to a signed request unless its route answers in plain JSON.

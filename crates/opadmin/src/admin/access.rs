@@ -6,6 +6,7 @@ use opadmin_api::models::{self, AccessorType};
 use opadmin_api::types::{GroupId, UserId, VaultId, VaultPermissions};
 
 use super::Admin;
+use super::converge::Converged;
 use crate::error::{Error, Result};
 use crate::model::{GrantOutcome, RevokeOutcome, UserRef};
 
@@ -57,6 +58,21 @@ impl Admin {
         })
     }
 
+    /// The direct grant of `who` on a vault as the server has it now, if any.
+    async fn direct_acl(
+        &self,
+        vault: &VaultId,
+        who: Grantee<'_>,
+    ) -> Result<Option<VaultPermissions>> {
+        let v = self.vault_with_access(vault).await?;
+        Ok(v.access
+            .as_deref()
+            .unwrap_or_default()
+            .iter()
+            .find(|r| r.accessor_type == who.kind() && r.accessor_uuid == who.uuid())
+            .map(|r| r.acl))
+    }
+
     fn require_manage(v: &models::Vault) -> Result<()> {
         match &v.combined_access {
             Some(a) if a.acl.contains(VaultPermissions::MANAGE) => Ok(()),
@@ -91,8 +107,21 @@ impl Admin {
                     Grantee::Group(group) => self.group_public_key(group).await?,
                 };
                 let record = self.record(&v, to.kind(), to.uuid(), &public, permissions)?;
-                self.client().grant_vault_access(vault, &[record]).await?;
-                Ok(GrantOutcome::Granted { permissions })
+                let records = std::slice::from_ref(&record);
+                // The plan found no direct grant, so one in place after a failure is this one.
+                let sent = self
+                    .converge(
+                        "vault.grant",
+                        || async { Ok(self.client().grant_vault_access(vault, records).await?) },
+                        || async { Ok(self.direct_acl(vault, to).await?.is_some()) },
+                    )
+                    .await?;
+                Ok(match sent {
+                    Converged::Sent(()) => GrantOutcome::Granted { permissions },
+                    Converged::DespiteFailure => {
+                        GrantOutcome::GrantedDespiteFailure { permissions }
+                    }
+                })
             }
         }
     }
@@ -117,17 +146,31 @@ impl Admin {
                 still_via_groups, ..
             } => {
                 Self::require_manage(&v)?;
-                match from {
-                    Grantee::Person(user) => {
-                        self.client().revoke_user_vault_access(vault, user).await?
+                let sent = self
+                    .converge(
+                        "vault.revoke",
+                        || async {
+                            match from {
+                                Grantee::Person(user) => {
+                                    self.client().revoke_user_vault_access(vault, user).await?
+                                }
+                                Grantee::Group(group) => {
+                                    self.client()
+                                        .revoke_group_vault_access(vault, group)
+                                        .await?
+                                }
+                            }
+                            Ok(())
+                        },
+                        || async { Ok(self.direct_acl(vault, from).await?.is_none()) },
+                    )
+                    .await?;
+                Ok(match sent {
+                    Converged::Sent(()) => RevokeOutcome::Revoked { still_via_groups },
+                    Converged::DespiteFailure => {
+                        RevokeOutcome::RevokedDespiteFailure { still_via_groups }
                     }
-                    Grantee::Group(group) => {
-                        self.client()
-                            .revoke_group_vault_access(vault, group)
-                            .await?
-                    }
-                }
-                Ok(RevokeOutcome::Revoked { still_via_groups })
+                })
             }
         }
     }
@@ -206,9 +249,18 @@ impl Admin {
         if !permissions.is_grantable() {
             return Err(Error::InvalidInput("the permissions must include at least one of view, edit, export, manage or recover".into()));
         }
-        self.client()
-            .set_user_vault_permissions(vault, &user.id, permissions)
-            .await?;
+        let who = Grantee::Person(&user.id);
+        self.converge(
+            "vault.acl",
+            || async {
+                Ok(self
+                    .client()
+                    .set_user_vault_permissions(vault, &user.id, permissions)
+                    .await?)
+            },
+            || async { Ok(self.direct_acl(vault, who).await? == Some(permissions)) },
+        )
+        .await?;
         Ok(permissions)
     }
 }

@@ -3,8 +3,9 @@
 use futures::{StreamExt, TryStreamExt};
 use opadmin_api::account::AccountAttr;
 use opadmin_api::models::{self, GroupMembershipPatch, MemberAddition};
-use opadmin_api::types::{GroupId, GroupRole, GroupState};
+use opadmin_api::types::{GroupId, GroupRole, GroupState, UserId};
 
+use super::converge::Converged;
 use super::{Admin, named_not_found};
 use crate::error::{Error, Result};
 use crate::model::{Group, GroupMember, MembershipOutcome, UserRef};
@@ -61,6 +62,17 @@ impl Admin {
         })
     }
 
+    /// A person's role in a group as the server has it now, if they are an active member.
+    async fn role_in(&self, group: &GroupId, user: &UserId) -> Result<Option<GroupRole>> {
+        let g = self.visible_group(group).await?;
+        Ok(g.memberships
+            .as_deref()
+            .unwrap_or_default()
+            .iter()
+            .find(|m| &m.member_uuid == user && m.state == GroupState::Active)
+            .map(|m| m.role))
+    }
+
     /// Adds a person to a group with a role. The group's keyset is wrapped to the new member's
     /// public key (the administrator must hold it: as a member, or through Recovery).
     pub async fn add_to_group(
@@ -91,8 +103,17 @@ impl Admin {
             }],
             remove: Vec::new(),
         };
-        self.client().update_group_membership(group, &patch).await?;
-        Ok(MembershipOutcome::Added { role })
+        let sent = self
+            .converge(
+                "group.membership",
+                || async { Ok(self.client().update_group_membership(group, &patch).await?) },
+                || async { Ok(self.role_in(group, &user_id).await? == Some(role)) },
+            )
+            .await?;
+        Ok(match sent {
+            Converged::Sent(()) => MembershipOutcome::Added { role },
+            Converged::DespiteFailure => MembershipOutcome::AddedDespiteFailure { role },
+        })
     }
 
     /// Removes a person from a group.
@@ -113,8 +134,17 @@ impl Admin {
         {
             return Ok(MembershipOutcome::NotMember);
         }
-        self.client().remove_group_member(group, &user_id).await?;
-        Ok(MembershipOutcome::Removed)
+        let sent = self
+            .converge(
+                "group.remove-member",
+                || async { Ok(self.client().remove_group_member(group, &user_id).await?) },
+                || async { Ok(self.role_in(group, &user_id).await?.is_none()) },
+            )
+            .await?;
+        Ok(match sent {
+            Converged::Sent(()) => MembershipOutcome::Removed,
+            Converged::DespiteFailure => MembershipOutcome::RemovedDespiteFailure,
+        })
     }
 
     /// Makes a member a manager or a plain member of a group.
@@ -139,7 +169,12 @@ impl Admin {
                 user_id, g.name
             )));
         }
-        self.client().set_group_role(group, &user_id, role).await?;
+        self.converge(
+            "group.set-role",
+            || async { Ok(self.client().set_group_role(group, &user_id, role).await?) },
+            || async { Ok(self.role_in(group, &user_id).await? == Some(role)) },
+        )
+        .await?;
         Ok(())
     }
 }

@@ -6,6 +6,7 @@
 
 mod access;
 mod builder;
+mod converge;
 mod groups;
 mod people;
 mod sync;

@@ -5,8 +5,8 @@ use std::panic::AssertUnwindSafe;
 use futures::{FutureExt, StreamExt};
 use opadmin_api::account::AccountAttr;
 use opadmin_api::models::{
-    self, AccessorType, ConfirmPeopleRequest, GroupMembership, Invite, InviteRequest, InviteVault,
-    Person, PublicKeyEntry, VaultAccess,
+    self, AccessorType, ConfirmPeopleRequest, GroupMembership, InvitationDetails, Invite,
+    InviteRequest, InviteVault, Person, PublicKeyEntry, VaultAccess,
 };
 use opadmin_api::people::BatchStatus;
 use opadmin_api::types::{
@@ -16,6 +16,7 @@ use opadmin_api::types::{
 use opadmin_crypto::keyset::Keyset;
 use opadmin_crypto::rsa::RsaPublicKey;
 
+use super::converge::Converged;
 use super::{Admin, named_not_found};
 use crate::error::{Error, Result};
 use crate::model::{BulkResult, Invitation, User, UserRef};
@@ -169,12 +170,51 @@ impl Admin {
             invites: vec![invite],
             invite_type: user_type,
         };
-        let details = self.client().invite(&request).await?;
-        let d = details
+        // An invitation is not idempotent (each sends an email): after a failure that may have
+        // come after the server accepted it, the pending invitations say whether it did.
+        let sent = self
+            .converge(
+                "invite",
+                || async { Ok(self.client().invite(&request).await?) },
+                || async { Ok(self.pending_invitation(&email).await?.is_some()) },
+            )
+            .await?;
+        match sent {
+            Converged::Sent(details) => {
+                let d = details
+                    .into_iter()
+                    .next()
+                    .ok_or_else(|| Error::Protocol("the server confirmed no invitation".into()))?;
+                Ok(Invitation::new(d.uuid, d.email))
+            }
+            Converged::DespiteFailure => {
+                let d = self.pending_invitation(&email).await?.ok_or_else(|| {
+                    Error::Protocol(
+                        "the pending invitation seen a moment ago is no longer listed".into(),
+                    )
+                })?;
+                let mut invitation = Invitation::new(d.uuid, d.email);
+                invitation.despite_failure = true;
+                Ok(invitation)
+            }
+        }
+    }
+
+    /// The account's pending invitation for `email` (lower case), if there is one.
+    async fn pending_invitation(&self, email: &str) -> Result<Option<InvitationDetails>> {
+        let all = self.client().invitations().collect_all().await?;
+        Ok(all
             .into_iter()
-            .next()
-            .ok_or_else(|| Error::Protocol("the server confirmed no invitation".into()))?;
-        Ok(Invitation::new(d.uuid, d.email))
+            .find(|i| i.email.trim().eq_ignore_ascii_case(email)))
+    }
+
+    /// Whether a person is in `state`; a person no longer found counts as deleted.
+    async fn user_is(&self, user: &UserId, state: UserState) -> Result<bool> {
+        match self.client().user(user).await {
+            Ok(person) => Ok(person.state == state),
+            Err(opadmin_api::ApiError::NotFound { .. }) => Ok(state == UserState::Deleted),
+            Err(other) => Err(other.into()),
+        }
     }
 
     /// Confirms a person who accepted an invitation (state "awaiting confirmation"): members
@@ -183,6 +223,7 @@ impl Admin {
     pub async fn confirm(&self, user: impl Into<UserRef>) -> Result<()> {
         self.deny_service_account("confirming a person")?;
         let user = self.resolve_user(user).await?;
+        // confirm_people settles a failure that may have come after the server applied it.
         self.confirm_people(std::slice::from_ref(&user)).await
     }
 
@@ -363,31 +404,55 @@ impl Admin {
             group_memberships: (!memberships.is_empty()).then_some(memberships),
             vault_access: (!vault_access.is_empty()).then_some(vault_access),
         };
-        let batches = self.client().confirm_people(&request).await;
-        let mut fatal = None;
-        for person in sending {
-            let batch = batches
-                .iter()
-                .find(|b| b.people.iter().any(|id| id == &person.id));
-            let outcome = match batch.map(|b| &b.status) {
-                Some(BatchStatus::Applied) => Ok(()),
-                Some(BatchStatus::Failed(e)) => {
-                    let e = Error::from(e.clone());
-                    if stops_the_run(&e) {
-                        fatal = Some(e.clone());
+        // A confirmation that fails after it may have been applied is settled by reading the
+        // people's states (decision 20), not by its repeat's answer.
+        let ids: Vec<UserId> = sending.iter().map(|u| u.id.clone()).collect();
+        let sent = self
+            .converge(
+                "confirm",
+                || async {
+                    let batches = self.client().confirm_people(&request).await;
+                    match batches.iter().find_map(|b| b.error()) {
+                        Some(e) => Err(Error::from(e.clone())),
+                        None if batches
+                            .iter()
+                            .all(|b| matches!(b.status, BatchStatus::Applied)) =>
+                        {
+                            Ok(())
+                        }
+                        None => Err(Error::NotAttempted {
+                            reason: "the server did not take the batch".into(),
+                        }),
                     }
-                    Err(e)
+                },
+                || self.all_are(&ids, UserState::Active),
+            )
+            .await;
+        let mut fatal = None;
+        let outcome = match sent {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                if stops_the_run(&e) {
+                    fatal = Some(e.clone());
                 }
-                Some(BatchStatus::NotSent) | Some(_) | None => Err(Error::NotAttempted {
-                    reason: "an earlier batch of the same request failed".into(),
-                }),
-            };
-            out.push(BulkResult {
-                target: person.clone(),
-                outcome,
-            });
-        }
+                Err(e)
+            }
+        };
+        out.extend(sending.into_iter().map(|person| BulkResult {
+            target: person.clone(),
+            outcome: outcome.clone(),
+        }));
         (out, fatal)
+    }
+
+    /// Whether every one of these people is in `state`.
+    async fn all_are(&self, people: &[UserId], state: UserState) -> Result<bool> {
+        for id in people {
+            if !self.user_is(id, state).await? {
+                return Ok(false);
+            }
+        }
+        Ok(true)
     }
 
     /// A new member's Team Members membership (the group keyset wrapped to their public key)
@@ -446,12 +511,21 @@ impl Admin {
         }
         let mut user = user;
         let ids = std::slice::from_ref(&user.id);
-        match action {
-            Lifecycle::Suspend => self.client().suspend_people(ids).await?,
-            Lifecycle::Reactivate => self.client().reactivate_people(ids).await?,
-            Lifecycle::Remove => self.client().delete_people(ids).await?,
-        }
-        user.state = action.resulting_state();
+        let target = action.resulting_state();
+        self.converge(
+            action.operation(),
+            || async {
+                match action {
+                    Lifecycle::Suspend => self.client().suspend_people(ids).await?,
+                    Lifecycle::Reactivate => self.client().reactivate_people(ids).await?,
+                    Lifecycle::Remove => self.client().delete_people(ids).await?,
+                }
+                Ok(())
+            },
+            || self.user_is(&ids[0], target),
+        )
+        .await?;
+        user.state = target;
         Ok(user)
     }
 
@@ -530,7 +604,8 @@ fn stops_the_run(e: &Error) -> bool {
         | Error::SessionExpired
         | Error::BadCredentials
         | Error::AdminDisabled(_)
-        | Error::Tampered(_) => true,
+        | Error::Tampered(_)
+        | Error::MaybeApplied { .. } => true,
         Error::Server { status, .. } => *status >= 500,
         _ => false,
     }
