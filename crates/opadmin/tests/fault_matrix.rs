@@ -44,12 +44,15 @@ impl Fault {
 
 /// An emulator with the demo account and its owner signed in with short timeouts.
 async fn start() -> (RunningEmulator, Admin) {
-    let emu = opadmin_emulator::Emulator::start(
-        EmulatorConfig::default(),
-        opadmin_emulator::demo_account().iterations(100_000),
-    )
-    .await
-    .expect("emulator starts");
+    start_with(opadmin_emulator::demo_account()).await
+}
+
+/// An emulator with this account and its owner signed in with short timeouts.
+async fn start_with(account: opadmin_emulator::AccountBuilder) -> (RunningEmulator, Admin) {
+    let emu =
+        opadmin_emulator::Emulator::start(EmulatorConfig::default(), account.iterations(100_000))
+            .await
+            .expect("emulator starts");
     let owner = emu.owner().clone();
     let transport = TransportConfig::default()
         .with_timeout(CLIENT_TIMEOUT)
@@ -435,4 +438,97 @@ async fn session_expires_mid_sequence() {
         strikes: 1,
     })
     .await;
+}
+
+/// A bulk of 200 targets (suspensions and removals of 190 people, and 10 people who do not
+/// exist) while 5% of all writes are applied and then fail (half with a 500, half with a broken
+/// connection): every target has an outcome that matches the server, none is lost, and the
+/// emulator's change counter shows each change applied exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bulk_of_200_under_apply_then_fail_faults_reports_every_target_truly() {
+    let (emu, admin) = start_with(opadmin_emulator::demo_account().synthetic(190, 0, 0)).await;
+    let targets: Vec<(usize, String)> = (0..200)
+        .map(|i| {
+            let email = if i < 190 {
+                format!("user{i}@example.com")
+            } else {
+                format!("nobody{i}@example.com")
+            };
+            (i, email)
+        })
+        .collect();
+    for kind in [FaultKind::ApplyThenServerError, FaultKind::ApplyThenDrop] {
+        emu.inject_fault(FaultRule::new(
+            FaultTarget::StateChanging,
+            FaultTiming::Rate(0.025),
+            kind,
+        ));
+    }
+    let changes_before = emu.changes_applied();
+    let results = admin
+        .bulk(
+            targets.clone(),
+            |admin, (i, email): (usize, String)| async move {
+                if i % 2 == 0 {
+                    admin.suspend(email.as_str()).await
+                } else {
+                    admin.remove(email.as_str()).await
+                }
+            },
+        )
+        .await;
+    let struck = emu.faults_struck();
+    emu.clear_faults();
+
+    assert_eq!(results.len(), 200, "every target has an outcome");
+    let mut wrong = Vec::new();
+    for (r, (i, email)) in results.iter().zip(&targets) {
+        assert_eq!(&r.target.1, email, "outcomes come in the targets' order");
+        let server = emu.user_uuid(email).and_then(|u| emu.user_state(&u));
+        let (want_reported, want_server) = if *i >= 190 {
+            (None, None)
+        } else if i % 2 == 0 {
+            (Some(UserState::Suspended), Some(PersonState::Suspended))
+        } else {
+            (Some(UserState::Deleted), Some(PersonState::Deleted))
+        };
+        let reported = match &r.outcome {
+            Ok(user) => Some(user.state),
+            Err(opadmin::Error::NotFound { .. }) if *i >= 190 => None,
+            Err(e) => {
+                wrong.push(format!("{email}: reported the error {e}"));
+                continue;
+            }
+        };
+        if reported != want_reported {
+            wrong.push(format!(
+                "{email}: reported {reported:?}, wanted {want_reported:?}"
+            ));
+        }
+        // Removed people may be gone from the account or kept as deleted; both are removed.
+        let server_ok = match want_server {
+            Some(PersonState::Deleted) => matches!(server, None | Some(PersonState::Deleted)),
+            other => server == other,
+        };
+        if !server_ok {
+            wrong.push(format!(
+                "{email}: the server has {server:?}, wanted {want_server:?}"
+            ));
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "{} wrong outcomes: {wrong:#?}",
+        wrong.len()
+    );
+    assert_eq!(
+        emu.changes_applied() - changes_before,
+        190,
+        "each of the 190 changes applied exactly once ({struck} writes failed after applying)"
+    );
+    assert!(
+        struck > 0,
+        "the faults struck (5% of about 190 writes; none striking has odds below 1 in 10,000)"
+    );
+    println!("bulk of 200: {struck} writes applied then failed; 0 lost, 0 applied twice");
 }
