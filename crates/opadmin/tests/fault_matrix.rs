@@ -532,3 +532,39 @@ async fn a_bulk_of_200_under_apply_then_fail_faults_reports_every_target_truly()
     );
     println!("bulk of 200: {struck} writes applied then failed; 0 lost, 0 applied twice");
 }
+
+/// A second invitation to someone already invited, whose sending fails before the server acts:
+/// the invitation pending from before is not mistaken for this one (reporting "sent despite the
+/// failure" would be false); the repeat meets the server's refusal, which is reported.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_earlier_pending_invitation_is_not_taken_for_a_failed_new_one() {
+    let (emu, admin) = start().await;
+    let email = "twice@acme.example";
+    let first = admin
+        .invite(email, "Twice", UserType::Member, &[])
+        .await
+        .expect("the first invitation is sent");
+    assert!(!first.despite_failure);
+    emu.inject_fault(FaultRule::new(
+        FaultTarget::route("POST", "/api/v1/invite"),
+        FaultTiming::Next(1),
+        FaultKind::FailBeforeApply,
+    ));
+    let changes = emu.changes_applied();
+    let second = admin.invite(email, "Twice", UserType::Member, &[]).await;
+    assert_eq!(
+        emu.faults_struck(),
+        1,
+        "the fault struck the second sending"
+    );
+    match second {
+        Ok(inv) => panic!("reported {inv:?} although the server applied nothing"),
+        Err(e) => assert!(
+            !matches!(e, opadmin::Error::MaybeApplied { .. }),
+            "the state settles it: {e}"
+        ),
+    }
+    assert_eq!(emu.changes_applied(), changes, "nothing was applied");
+    let pending = emu.pending_invitations();
+    assert_eq!(pending.iter().filter(|e| *e == email).count(), 1);
+}

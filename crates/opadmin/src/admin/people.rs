@@ -171,12 +171,23 @@ impl Admin {
             invite_type: user_type,
         };
         // An invitation is not idempotent (each sends an email): after a failure that may have
-        // come after the server accepted it, the pending invitations say whether it did.
+        // come after the server accepted it, the pending invitations say whether it did. Those
+        // already pending for this email are noted first, so that only a new one counts.
+        let earlier: Vec<String> = self
+            .pending_invitations_for(&email)
+            .await?
+            .into_iter()
+            .map(|i| i.uuid)
+            .collect();
+        let new_one = || async {
+            let pending = self.pending_invitations_for(&email).await?;
+            Ok::<_, Error>(pending.into_iter().find(|i| !earlier.contains(&i.uuid)))
+        };
         let sent = self
             .converge(
                 "invite",
                 || async { Ok(self.client().invite(&request).await?) },
-                || async { Ok(self.pending_invitation(&email).await?.is_some()) },
+                || async { Ok(new_one().await?.is_some()) },
             )
             .await?;
         match sent {
@@ -188,7 +199,7 @@ impl Admin {
                 Ok(Invitation::new(d.uuid, d.email))
             }
             Converged::DespiteFailure => {
-                let d = self.pending_invitation(&email).await?.ok_or_else(|| {
+                let d = new_one().await?.ok_or_else(|| {
                     Error::Protocol(
                         "the pending invitation seen a moment ago is no longer listed".into(),
                     )
@@ -200,12 +211,13 @@ impl Admin {
         }
     }
 
-    /// The account's pending invitation for `email` (lower case), if there is one.
-    async fn pending_invitation(&self, email: &str) -> Result<Option<InvitationDetails>> {
+    /// The account's pending invitations for `email` (lower case).
+    async fn pending_invitations_for(&self, email: &str) -> Result<Vec<InvitationDetails>> {
         let all = self.client().invitations().collect_all().await?;
         Ok(all
             .into_iter()
-            .find(|i| i.email.trim().eq_ignore_ascii_case(email)))
+            .filter(|i| i.email.trim().eq_ignore_ascii_case(email))
+            .collect())
     }
 
     /// Whether a person is in `state`; a person no longer found counts as deleted.
