@@ -611,44 +611,48 @@ impl Checker {
 
 /// What is wrong with string `s` as a `kind`, if anything.
 fn string_problem(kind: Kind, s: &str) -> Option<String> {
-    let bad = |what: &str| Some(format!("{what}: {s:?}"));
-    let only = |s: &str, ok: fn(char) -> bool| s.chars().all(ok);
-    match kind {
-        Str | CommaList => None,
-        Uuid => s.is_empty().then(|| "is an empty id".to_owned()),
-        DateTime => time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
-            .is_err()
-            .then(|| bad("is not an RFC 3339 date and time"))
-            .flatten(),
-        Url => match reqwest::Url::parse(s) {
-            Ok(u) if matches!(u.scheme(), "https" | "http") && u.host().is_some() => None,
-            _ => bad("is not an absolute http(s) URL"),
-        },
+    let only = |ok: fn(char) -> bool| s.chars().all(ok);
+    let (ok, what) = match kind {
+        Uuid => (!s.is_empty(), "is an empty id"),
+        DateTime => (
+            time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).is_ok(),
+            "is not an RFC 3339 date and time",
+        ),
+        Url => (
+            reqwest::Url::parse(s)
+                .is_ok_and(|u| matches!(u.scheme(), "https" | "http") && u.host().is_some()),
+            "is not an absolute http(s) URL",
+        ),
         Email => {
-            let parts: Vec<&str> = s.split('@').collect();
-            let ok = s.len() >= 3
-                && s.len() <= 254
-                && parts.len() == 2
-                && !parts[0].is_empty()
-                && !parts[1].is_empty()
-                && !s.contains(char::is_whitespace);
-            (!ok).then(|| bad("is not an email address")).flatten()
+            let mut parts = s.split('@');
+            let (local, domain, rest) = (parts.next(), parts.next(), parts.next());
+            (
+                (3..=254).contains(&s.len())
+                    && local.is_some_and(|l| !l.is_empty())
+                    && domain.is_some_and(|d| !d.is_empty())
+                    && rest.is_none()
+                    && !s.contains(char::is_whitespace),
+                "is not an email address",
+            )
         }
-        Base32 => (s.is_empty()
-            || !only(s, |c| c.is_ascii_alphabetic() || ('2'..='7').contains(&c)))
-        .then(|| bad("is not unpadded base32"))
-        .flatten(),
-        Hex => (s.is_empty() || s.len() % 2 != 0 || !only(s, |c| c.is_ascii_hexdigit()))
-            .then(|| bad("is not even-length hex"))
-            .flatten(),
-        B64Url => (!only(s, |c| c.is_ascii_alphanumeric() || c == '-' || c == '_'))
-            .then(|| bad("is not unpadded base64url"))
-            .flatten(),
-        Letter(known) | Strict(known) => (!known.contains(&s))
-            .then(|| Some(format!("is {s:?}, not one of {known:?}")))
-            .flatten(),
-        Any | Bool | Int(..) | Model(_) | List(_) => None,
-    }
+        Base32 => (
+            !s.is_empty() && only(|c| c.is_ascii_alphabetic() || ('2'..='7').contains(&c)),
+            "is not unpadded base32",
+        ),
+        Hex => (
+            !s.is_empty() && s.len().is_multiple_of(2) && only(|c| c.is_ascii_hexdigit()),
+            "is not even-length hex",
+        ),
+        B64Url => (
+            only(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'),
+            "is not unpadded base64url",
+        ),
+        Letter(known) | Strict(known) => {
+            return (!known.contains(&s)).then(|| format!("is {s:?}, not one of {known:?}"));
+        }
+        Str | CommaList | Any | Bool | Int(..) | Model(_) | List(_) => (true, ""),
+    };
+    (!ok).then(|| format!("{what}: {s:?}"))
 }
 
 // ---------------------------------------------------------------------------------------------
