@@ -12,8 +12,12 @@
 mod support;
 
 use opadmin_crypto::envelope::Envelope;
+use opadmin_crypto::keyset::Keyring;
 use opadmin_crypto::srp::SrpVersion;
-use opadmin_emulator::{Emulator, EmulatorConfig, RunningEmulator, demo_account};
+use opadmin_emulator::{
+    Credentials, Emulator, EmulatorConfig, GroupSpec, PersonSpec, RunningEmulator, VaultSpec, acl,
+    demo_account,
+};
 use serde_json::{Value, json};
 use support::Raw;
 
@@ -658,9 +662,18 @@ fn string_problem(kind: Kind, s: &str) -> Option<String> {
 // ---------------------------------------------------------------------------------------------
 // Driving the emulator.
 
+/// A member who signs in and reaches the vault "Support" only through the group "Support".
+const MEMBER: &str = "sam@acme.example";
+
+/// The demo account and [`MEMBER`]. The client refuses fewer than 10 000 PBKDF2 iterations, so
+/// the account uses that many.
 async fn emulator() -> RunningEmulator {
-    // The client refuses fewer than 10 000 PBKDF2 iterations, so the account uses that many.
-    Emulator::start(EmulatorConfig::default(), demo_account().iterations(10_000))
+    let account = demo_account()
+        .iterations(10_000)
+        .person(PersonSpec::new(MEMBER, "Sam Support").password("correct horse battery"))
+        .group(GroupSpec::new("Support").member(MEMBER))
+        .vault(VaultSpec::new("Support").group("Support", acl::RWE));
+    Emulator::start(EmulatorConfig::default(), account)
         .await
         .expect("emulator starts")
 }
@@ -681,6 +694,87 @@ async fn get(raw: &mut Raw, path: &str) -> Value {
     let a = raw.signed("GET", path, None).await;
     assert_eq!(a.status, 200, "GET {path}: {}", a.body);
     a.body
+}
+
+/// Checks every answer `raw` (signed in with `creds`) reads: keysets, the account, each group it
+/// sees and their public keys, the vault listing, each vault with its accessors and each vault's
+/// attributes. Returns the keyring and how many groups and vaults were checked.
+async fn check_reads(
+    raw: &mut Raw,
+    creds: &Credentials,
+    check: &mut Checker,
+) -> (Keyring, usize, usize) {
+    // Keys.
+    let route = "/api/v2/account/keysets";
+    let keysets = get(raw, route).await;
+    check.answer(&KEYSETS_RESPONSE, &format!("GET {route}"), &keysets);
+    let ring = raw.keyring(creds).await;
+
+    // The account, as 1Password's client asks for it, then with its groups and billing tier.
+    for route in [
+        "/api/v3/account?attrs=me",
+        "/api/v3/account?attrs=me,tier,groups,settings",
+    ] {
+        let account = get(raw, route).await;
+        check.answer(&ACCOUNT_ATTRIBUTES, &format!("GET {route}"), &account);
+    }
+    let with_tier = get(raw, "/api/v3/account?attrs=me,tier").await;
+    assert!(with_tier["tier"].is_object(), "tier asked for: {with_tier}");
+
+    // Groups: each one the person sees, one by one, and their public keys together.
+    let account = get(raw, "/api/v3/account?attrs=me,groups").await;
+    let groups: Vec<String> = account["groups"]
+        .as_array()
+        .expect("groups")
+        .iter()
+        .filter_map(|g| g["uuid"].as_str().map(str::to_owned))
+        .collect();
+    for uuid in &groups {
+        for attrs in ["", "?attrs=pubkey,vault-access"] {
+            let route = format!("/api/v2/group/{uuid}{attrs}");
+            let group = get(raw, &route).await;
+            check.answer(&GROUP_RECORD, &format!("GET {route}"), &group);
+        }
+    }
+    let route = format!("/api/v1/group/pubkeys?uuids={}", groups.join(","));
+    let pubkeys = get(raw, &route).await;
+    assert_eq!(pubkeys.as_array().map(Vec::len), Some(groups.len()));
+    check.list(&GROUP_PUB_KEY, &format!("GET {route}"), &pubkeys);
+
+    // Vaults: the listing, each vault with its accessors, and each vault's attributes.
+    let route = "/api/v1/vaults?attrs=combined-access";
+    let vaults = get(raw, route).await;
+    check.list(&VAULT_METADATA, &format!("GET {route}"), &vaults);
+    let ids: Vec<String> = vaults
+        .as_array()
+        .expect("vaults")
+        .iter()
+        .filter_map(|v| v["uuid"].as_str().map(str::to_owned))
+        .collect();
+    let mut opened = 0;
+    for uuid in &ids {
+        let route = format!("/api/v3/vault/{uuid}?attrs=accessors,combined-access");
+        let vault = get(raw, &route).await;
+        check.answer(&VAULT_METADATA, &format!("GET {route}"), &vault);
+        assert!(vault["access"].is_array(), "accessors asked for: {vault}");
+        if vault["combinedAccess"].is_null() {
+            continue;
+        }
+        let wrapped = Envelope::from_json(&vault["combinedAccess"]["encVaultKey"]).expect("jwe");
+        let key = ring
+            .unwrap_key(&wrapped)
+            .expect("the signed-in person opens the vault key");
+        let attrs: Value = key
+            .decrypt_json(&Envelope::from_json(&vault["encAttrs"]).expect("jwe"))
+            .expect("encAttrs open with the vault key");
+        check.answer(
+            &VAULT_ATTRIBUTES,
+            &format!("encAttrs of GET {route}"),
+            &attrs,
+        );
+        opened += 1;
+    }
+    (ring, groups.len(), opened)
 }
 
 #[tokio::test]
@@ -716,79 +810,28 @@ async fn every_answer_has_what_1passwords_client_requires() {
         check.answer(model, route, &body);
     }
 
-    // Keys.
-    let route = "/api/v2/account/keysets";
-    let keysets = get(&mut raw, route).await;
-    check.answer(&KEYSETS_RESPONSE, &format!("GET {route}"), &keysets);
-    let ring = raw.keyring(&owner).await;
-
-    // The account, as 1Password's client asks for it, then with its groups and billing tier.
-    for route in [
-        "/api/v3/account?attrs=me",
-        "/api/v3/account?attrs=me,tier,groups,settings",
-    ] {
-        let account = get(&mut raw, route).await;
-        check.answer(&ACCOUNT_ATTRIBUTES, &format!("GET {route}"), &account);
-    }
-    let with_tier = get(&mut raw, "/api/v3/account?attrs=me,tier").await;
-    assert!(with_tier["tier"].is_object(), "tier asked for: {with_tier}");
-
-    // Groups: each one the owner sees, one by one, and their public keys together.
-    let account = get(&mut raw, "/api/v3/account?attrs=me,groups").await;
-    let groups: Vec<String> = account["groups"]
-        .as_array()
-        .expect("groups")
-        .iter()
-        .filter_map(|g| g["uuid"].as_str().map(str::to_owned))
-        .collect();
-    assert!(groups.len() >= 5, "the demo account's groups: {groups:?}");
-    for uuid in &groups {
-        for attrs in ["", "?attrs=pubkey,vault-access"] {
-            let route = format!("/api/v2/group/{uuid}{attrs}");
-            let group = get(&mut raw, &route).await;
-            check.answer(&GROUP_RECORD, &format!("GET {route}"), &group);
-        }
-    }
-    let route = format!("/api/v1/group/pubkeys?uuids={}", groups.join(","));
-    let pubkeys = get(&mut raw, &route).await;
-    assert_eq!(pubkeys.as_array().map(Vec::len), Some(groups.len()));
-    check.list(&GROUP_PUB_KEY, &format!("GET {route}"), &pubkeys);
-
-    // Vaults: the listing, each vault with its accessors, and each vault's attributes.
-    let route = "/api/v1/vaults?attrs=combined-access";
-    let vaults = get(&mut raw, route).await;
-    check.list(&VAULT_METADATA, &format!("GET {route}"), &vaults);
-    let ids: Vec<String> = vaults
-        .as_array()
-        .expect("vaults")
-        .iter()
-        .filter_map(|v| v["uuid"].as_str().map(str::to_owned))
-        .collect();
-    assert!(ids.len() >= 4, "the demo account's vaults: {ids:?}");
-    let mut opened = 0;
-    for uuid in &ids {
-        let route = format!("/api/v3/vault/{uuid}?attrs=accessors,combined-access");
-        let vault = get(&mut raw, &route).await;
-        check.answer(&VAULT_METADATA, &format!("GET {route}"), &vault);
-        assert!(vault["access"].is_array(), "accessors asked for: {vault}");
-        if vault["combinedAccess"].is_null() {
-            continue;
-        }
-        let wrapped = Envelope::from_json(&vault["combinedAccess"]["encVaultKey"]).expect("jwe");
-        let key = ring
-            .unwrap_key(&wrapped)
-            .expect("the owner opens the vault key");
-        let attrs: Value = key
-            .decrypt_json(&Envelope::from_json(&vault["encAttrs"]).expect("jwe"))
-            .expect("encAttrs open with the vault key");
-        check.answer(
-            &VAULT_ATTRIBUTES,
-            &format!("encAttrs of GET {route}"),
-            &attrs,
-        );
-        opened += 1;
-    }
-    assert!(opened >= 4, "vault attributes opened: {opened}");
+    let (ring, groups, vaults) = check_reads(&mut raw, &owner, &mut check).await;
+    assert!(groups >= 5, "the demo account's groups: {groups}");
+    assert!(vaults >= 4, "vault attributes opened: {vaults}");
+    // A member who reaches a vault through a group only: its combined access names the group.
+    let mut member = Raw::new(&emu.address());
+    let sam = emu.credentials(MEMBER).expect("member").clone();
+    member
+        .sign_in(&sam, SrpVersion::V2, None)
+        .await
+        .unwrap_or_else(|a| panic!("sign-in refused: {} {}", a.status, a.body));
+    let (_, groups, vaults) = check_reads(&mut member, &sam, &mut check).await;
+    assert!(
+        groups >= 2 && vaults >= 1,
+        "the member's groups {groups} and vaults {vaults}"
+    );
+    let support = emu.vault_uuid("Support").expect("vault");
+    let v = get(
+        &mut member,
+        &format!("/api/v3/vault/{support}?attrs=combined-access"),
+    )
+    .await;
+    assert_eq!(v["combinedAccess"]["accessorType"], "group", "{v}");
 
     // Writes answer `{"success":1}`; the vault-access writes do so unencrypted.
     let a = raw.signed("PUT", "/api/v1/session/touch", None).await;
@@ -808,7 +851,7 @@ async fn every_answer_has_what_1passwords_client_requires() {
     let jwk: opadmin_crypto::jwk::Jwk = serde_json::from_value(pk[0]["pubKey"].clone()).unwrap();
     let public = opadmin_crypto::rsa::RsaPublicKey::from_jwk(&jwk).unwrap();
     let record = json!({
-        "vaultUuid": vault, "accessorType": "user", "accessorUuid": bob, "acl": opadmin_emulator::acl::RWE, "leaseTimeout": 0,
+        "vaultUuid": vault, "accessorType": "user", "accessorUuid": bob, "acl": acl::RWE, "leaseTimeout": 0,
         "vaultKeySN": 1, "encryptedBy": public.kid(), "encVaultKey": public.wrap_key(&vault_key).unwrap(),
     });
     check.answer(&VAULT_ACCESS_RECORD, "(request body of the grant)", &record);
