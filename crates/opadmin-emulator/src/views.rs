@@ -3,7 +3,65 @@
 
 use serde_json::{Value, json};
 
-use crate::model::{Access, Account, Group, Invitation, User, Vault};
+use crate::model::{Access, Account, Group, Invitation, Plan, User, Vault};
+
+/// Where the account's file attachments are served from (`baseAttachmentURL`); the host the real
+/// service names in its account answer.
+pub(crate) const BASE_ATTACHMENT_URL: &str = "https://f.1password.com/";
+
+/// Where the account's avatars are served from (`baseAvatarURL`), as the real service names it.
+pub(crate) const BASE_AVATAR_URL: &str = "https://a.1password.com/";
+
+/// The head of the account answer (`GET /api/v3/account`), before any `attrs`. 1Password's own
+/// client requires every one of these fields but `domain`, the two base URLs as URLs.
+pub(crate) fn account(account: &Account) -> Value {
+    json!({
+        "uuid": account.uuid,
+        "name": account.name,
+        "type": "B",
+        "state": "A",
+        "avatar": "",
+        "domain": account.domain,
+        "attrVersion": 1,
+        "createdAt": account.created_at,
+        "baseAttachmentURL": BASE_ATTACHMENT_URL,
+        "baseAvatarURL": BASE_AVATAR_URL,
+    })
+}
+
+/// The billing tier of a plan (`attrs=tier`). 1Password's own client requires `guestsIncluded`
+/// and `membersIncluded` (16-bit counts) and `features` (a list of strings); the counts and
+/// feature names here are plausible, not the real catalogue's.
+pub(crate) fn tier(plan: Plan) -> Value {
+    let (guests, members, features): (u16, u16, &[&str]) = match plan {
+        Plan::Business => (
+            20,
+            1,
+            &["custom-groups", "advanced-reports", "provisioning", "duo"],
+        ),
+        Plan::Teams => (5, 10, &["provisioning"]),
+    };
+    json!({
+        "name": plan.tier_name(),
+        "isPublic": true,
+        "guestsIncluded": guests,
+        "membersIncluded": members,
+        "features": features,
+    })
+}
+
+/// The account settings (`attrs=settings`): the team-member policies, all off. Watchtower's
+/// allowed domains are one comma-separated string, as 1Password's own client reads them.
+pub(crate) fn settings() -> Value {
+    json!({
+        "teamMemberPolicies": {
+            "blockFileStorage": false,
+            "blockPasskeyAuthenticator": false,
+            "allowedWatchtowerDomains": "",
+            "telemetryOptOut": false,
+        }
+    })
+}
 
 /// A person (`Person`): what the account object's `users` and `GET /api/v2/user` carry.
 pub(crate) fn person(account: &Account, user: &User) -> Value {

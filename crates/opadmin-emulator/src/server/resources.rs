@@ -32,16 +32,7 @@ pub(super) fn account(shared: &Shared, req: &Req, me: &str) -> Reply {
     let account = shared.account();
     let attrs = req.list("attrs");
     let has = |a: &str| attrs.iter().any(|x| x == a);
-    let mut v = json!({
-        "uuid": account.uuid,
-        "name": account.name,
-        "type": "B",
-        "state": "A",
-        "avatar": "",
-        "domain": account.domain,
-        "attrVersion": 1,
-        "createdAt": account.created_at,
-    });
+    let mut v = views::account(&account);
     if has("me")
         && let Some(user) = account.users.get(me)
     {
@@ -80,7 +71,10 @@ pub(super) fn account(shared: &Shared, req: &Req, me: &str) -> Reply {
             .collect();
     }
     if has("tier") {
-        v["tier"] = json!({"name": account.plan.tier_name(), "isPublic": true});
+        v["tier"] = views::tier(account.plan);
+    }
+    if has("settings") {
+        v["settings"] = views::settings();
     }
     if has("counts") {
         let pending = account

@@ -22,6 +22,8 @@ pub struct Raw {
     pub next_id: u64,
     pub user_uuid: String,
     pub dsecret: Option<String>,
+    /// Every answer received, in order: `(METHOD path, status, body as read, decrypted if sealed)`.
+    pub log: std::sync::Mutex<Vec<(String, u16, Value)>>,
 }
 
 pub struct Answer {
@@ -42,6 +44,7 @@ impl Raw {
             next_id: 1,
             user_uuid: String::new(),
             dsecret: None,
+            log: std::sync::Mutex::new(Vec::new()),
         }
     }
 
@@ -59,11 +62,27 @@ impl Raw {
         let resp = rb.send().await.expect("request sent");
         let status = resp.status().as_u16();
         let body: Value = resp.json().await.unwrap_or(Value::Null);
+        self.record(method, path, status, &body);
         Answer {
             status,
             body,
             encrypted: false,
         }
+    }
+
+    fn record(&self, method: &str, path: &str, status: u16, body: &Value) {
+        if let Ok(mut log) = self.log.lock() {
+            log.push((format!("{method} {path}"), status, body.clone()));
+        }
+    }
+
+    /// The last logged answer to `METHOD path` (exactly as requested), if any.
+    pub fn logged(&self, route: &str) -> Option<(u16, Value)> {
+        let log = self.log.lock().ok()?;
+        log.iter()
+            .rev()
+            .find(|(r, _, _)| r == route)
+            .map(|(_, s, b)| (*s, b.clone()))
     }
 
     /// A signed request with an encrypted body; the answer is decrypted when sealed.
@@ -96,7 +115,9 @@ impl Raw {
         if let Some(b) = body {
             rb = rb.json(&self.key.as_ref().expect("key").encrypt_json(&b));
         }
-        self.finish(rb).await
+        let answer = self.finish(rb).await;
+        self.record(method, path, answer.status, &answer.body);
+        answer
     }
 
     /// A signed request (next request id) whose body is sent as given, not encrypted.
@@ -118,7 +139,9 @@ impl Raw {
             .header("X-AgileBits-MAC", header)
             .header("content-type", "application/json")
             .body(body);
-        self.finish(rb).await
+        let answer = self.finish(rb).await;
+        self.record(method, path, answer.status, &answer.body);
+        answer
     }
 
     pub async fn finish(&self, rb: reqwest::RequestBuilder) -> Answer {
