@@ -87,6 +87,9 @@ pub enum FaultTiming {
     EveryNth(u64),
     /// The next N matching requests, then never again.
     Next(u64),
+    /// Every matching request after the first N (those pass untouched): a failure that starts
+    /// part-way through a sequence and does not pass.
+    AfterFirst(u64),
 }
 
 /// What a [`FaultRule`] does to a request it fires on.

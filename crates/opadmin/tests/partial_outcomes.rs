@@ -5,8 +5,8 @@
 
 use opadmin::{Admin, Error, SkipReason, SkippedKind, Snapshot, UserState};
 use opadmin_emulator::{
-    AccountBuilder, Emulator, EmulatorConfig, GroupSpec, PersonSpec, PersonState, RunningEmulator,
-    VaultSpec, acl, demo_account,
+    AccountBuilder, Emulator, EmulatorConfig, FaultKind, FaultRule, FaultTarget, FaultTiming,
+    GroupSpec, PersonSpec, PersonState, RunningEmulator, VaultSpec, acl, demo_account,
 };
 
 async fn start(account: AccountBuilder) -> RunningEmulator {
@@ -171,6 +171,57 @@ async fn confirming_many_reports_earlier_batches_confirmed_and_a_refused_batch_f
     let again = admin.confirm_all_pending().await.unwrap();
     assert_eq!(again.len(), total - last_batch_start);
     assert!(again.iter().all(|r| r.outcome.is_err()));
+}
+
+/// A failure that concerns the whole run (the server rate-limits every confirmation after the
+/// first batch, beyond what retries wait out) part-way through: the first batch is reported
+/// confirmed, the struck batch failed with the rate limit, and the rest not attempted; the
+/// emulator agrees person by person.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_run_stopped_part_way_reports_done_failed_and_not_attempted_truly() {
+    const PENDING: usize = 40;
+    let batch = opadmin_api_batch();
+    assert!(PENDING > 2 * batch);
+    let mut account = demo_account();
+    for i in 0..PENDING {
+        account = account.person(
+            PersonSpec::new(format!("joiner{i:02}@acme.example"), format!("Joiner {i}"))
+                .state(PersonState::Pending),
+        );
+    }
+    let emu = start(account).await;
+    let admin = owner(&emu).await;
+    emu.inject_fault(FaultRule::new(
+        FaultTarget::route("PUT", "/api/v2/people/confirm"),
+        FaultTiming::AfterFirst(1),
+        FaultKind::RateLimitBeforeApply,
+    ));
+    let results = admin
+        .confirm_all_pending()
+        .await
+        .expect("people are listed");
+    assert!(results.len() > PENDING);
+    let (mut done, mut failed, mut not_attempted) = (0, 0, 0);
+    for (i, r) in results.iter().enumerate() {
+        let state = emu.user_state(r.target.id.as_str());
+        match (i / batch, &r.outcome) {
+            (0, Ok(())) => {
+                done += 1;
+                assert_eq!(state, Some(PersonState::Active), "{}", r.target.email);
+            }
+            (1, Err(Error::RateLimited { .. })) => {
+                failed += 1;
+                assert_eq!(state, Some(PersonState::Pending), "{}", r.target.email);
+            }
+            (b, Err(Error::NotAttempted { .. })) if b >= 2 => {
+                not_attempted += 1;
+                assert_eq!(state, Some(PersonState::Pending), "{}", r.target.email);
+            }
+            (b, other) => panic!("{} (batch {b}): {other:?}", r.target.email),
+        }
+    }
+    assert_eq!((done, failed), (batch, batch));
+    assert_eq!(not_attempted, results.len() - 2 * batch);
 }
 
 fn opadmin_api_batch() -> usize {

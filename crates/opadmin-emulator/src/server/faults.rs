@@ -76,6 +76,7 @@ impl FaultBook {
                 FaultTiming::Rate(p) => p > 0.0 && fastrand::f64() < p,
                 FaultTiming::EveryNth(n) => n > 0 && active.seen.is_multiple_of(n),
                 FaultTiming::Next(n) => active.struck < n,
+                FaultTiming::AfterFirst(n) => active.seen > n,
             };
             if fires && chosen.is_none() {
                 active.struck += 1;
@@ -153,6 +154,12 @@ mod tests {
             .map(|_| book.strike("DELETE", "/api/v1/people/U", true).is_some())
             .collect();
         assert_eq!(hits, [false, false, true, false, false, true]);
+
+        let book = FaultBook::new(&[rule(FaultTarget::StateChanging, FaultTiming::AfterFirst(2))]);
+        let hits: Vec<bool> = (0..5)
+            .map(|_| book.strike("PUT", "/api/v2/people/confirm", true).is_some())
+            .collect();
+        assert_eq!(hits, [false, false, true, true, true]);
 
         let book = FaultBook::new(&[rule(FaultTarget::StateChanging, FaultTiming::Rate(0.0))]);
         assert!((0..50).all(|_| book.strike("PUT", "/x", true).is_none()));
