@@ -128,6 +128,13 @@ impl Endpoint {
         self
     }
 
+    /// Marks a call (a GET with an effect) as not safe to repeat after a failure that may have
+    /// come after it was applied.
+    pub const fn not_idempotent(mut self) -> Self {
+        self.idempotent = false;
+        self
+    }
+
     /// Marks a POST/PATCH endpoint as safe to repeat.
     pub const fn idempotent(mut self) -> Self {
         self.idempotent = true;
@@ -372,9 +379,20 @@ pub const INVITE: Endpoint =
     Endpoint::new("invite.send", Method::Post, "/api/v1/invite").checked_after_failure();
 /// `GET /api/v1/invites`.
 pub const INVITES: Endpoint = Endpoint::new("invite.list", Method::Get, "/api/v1/invites");
-/// `DELETE /api/v1/invite/{uuids}`.
+/// `DELETE /api/v1/invite/{uuids}`: the caller checks the outcome (the invitation is no longer
+/// pending) after a failure that may have come after it was applied.
 pub const INVITE_REVOKE: Endpoint =
-    Endpoint::new("invite.revoke", Method::Delete, "/api/v1/invite/{uuids}");
+    Endpoint::new("invite.revoke", Method::Delete, "/api/v1/invite/{uuids}")
+        .checked_after_failure();
+/// `GET /api/v1/invite/resend/{uuids}`: sends the emails again. A GET with an effect, as
+/// 1Password's web client sends it: not repeated after a failure that may have come after the
+/// emails went out (nothing shows whether they did).
+pub const INVITE_RESEND: Endpoint = Endpoint::new(
+    "invite.resend",
+    Method::Get,
+    "/api/v1/invite/resend/{uuids}",
+)
+.not_idempotent();
 
 #[cfg(test)]
 mod tests {
@@ -425,6 +443,7 @@ mod tests {
             VAULT_ACL_USER,
             VAULT_ACL_GROUP,
             INVITE,
+            INVITE_REVOKE,
         ] {
             assert!(e.checked_after_failure, "{}", e.name);
         }
@@ -435,10 +454,11 @@ mod tests {
             GROUP,
             SESSION_TOUCH,
             AUTH_START,
-            INVITE_REVOKE,
+            INVITE_RESEND,
         ] {
             assert!(!e.checked_after_failure, "{}", e.name);
         }
+        const { assert!(!INVITE_RESEND.idempotent) };
         const { assert!(!SESSION_SIGNOUT.reauthenticate) };
         const { assert!(ACCOUNT.reauthenticate) };
     }

@@ -4,7 +4,7 @@
 use futures::FutureExt;
 
 use crate::client::{BATCH_SIZE, Client, join_ids};
-use crate::endpoints::{INVITE, INVITE_REVOKE, INVITES};
+use crate::endpoints::{INVITE, INVITE_RESEND, INVITE_REVOKE, INVITES};
 use crate::error::Result;
 use crate::models::{InvitationDetails, InviteRequest};
 use crate::pages::Pages;
@@ -30,6 +30,17 @@ impl Client {
     pub async fn revoke_invitations(&self, uuids: &[String]) -> Result<()> {
         for batch in uuids.chunks(BATCH_SIZE) {
             self.write(Request::new(INVITE_REVOKE, &[&join_ids(batch)]))
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// `GET /api/v1/invite/resend/{uuids}`: sends the invitation emails again,
+    /// [`BATCH_SIZE`] per call. Not repeated after a failure that may have come after the emails
+    /// went out.
+    pub async fn resend_invitations(&self, uuids: &[String]) -> Result<()> {
+        for batch in uuids.chunks(BATCH_SIZE) {
+            self.write(Request::new(INVITE_RESEND, &[&join_ids(batch)]))
                 .await?;
         }
         Ok(())

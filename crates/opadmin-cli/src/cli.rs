@@ -330,6 +330,20 @@ pub enum UsersCommand {
     Reactivate(#[command(flatten)] Targets),
     /// Remove people from the account.
     Remove(#[command(flatten)] Targets),
+    /// Invitations sent and not yet accepted or revoked.
+    Invitations,
+    /// Send pending invitations again, by the invitee's email or the invitation's uuid.
+    Resend {
+        /// Invitees' emails or invitation uuids.
+        #[arg(value_name = "INVITATION", required = true)]
+        invitations: Vec<String>,
+    },
+    /// Revoke pending invitations (their links stop working), by email or invitation uuid.
+    RevokeInvitation {
+        /// Invitees' emails or invitation uuids.
+        #[arg(value_name = "INVITATION", required = true)]
+        invitations: Vec<String>,
+    },
 }
 
 /// A group role on the command line.

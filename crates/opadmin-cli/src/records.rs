@@ -38,6 +38,24 @@ impl Record for UserRecord {
     }
 }
 
+/// A pending invitation (`users invitations`).
+#[derive(Debug, Clone)]
+pub struct InvitationRecord(pub opadmin::PendingInvitation);
+
+impl Record for InvitationRecord {
+    const FIELDS: &'static [&'static str] = &["id", "email", "type", "sent_at"];
+    const TABLE: &'static [&'static str] = &["email", "type", "sent_at", "id"];
+    fn values(&self) -> Vec<Value> {
+        let i = &self.0;
+        vec![
+            Value::Text(i.id.clone()),
+            Value::Text(i.email.clone()),
+            Value::Text(i.user_type.to_string()),
+            i.sent_at.map_or(Value::Null, Value::Time),
+        ]
+    }
+}
+
 /// A group (`groups list`, `sync`).
 #[derive(Debug, Clone)]
 pub struct GroupRecord {

@@ -136,6 +136,11 @@ pub struct Snapshot {
     /// existed: read back as empty.)
     #[serde(default)]
     pub skipped: Vec<SkippedItem>,
+    /// Invitations sent and not yet accepted or revoked: the people invited but not yet in
+    /// [`users`](Self::users). (Absent in snapshots stored before it existed: read back as
+    /// empty.)
+    #[serde(default)]
+    pub invitations: Vec<PendingInvitation>,
 }
 
 /// Something `sync` saw but could not read; the rest of the snapshot is complete without it.
@@ -168,6 +173,9 @@ pub enum SkippedKind {
     /// One of the signed-in user's keysets other than the primary one (for example an older
     /// keyset): what is wrapped only to it cannot be opened.
     Keyset,
+    /// The list of pending invitations (the administrator may not read it):
+    /// [`Snapshot::invitations`] is empty for that reason, not because nobody is invited.
+    Invitations,
 }
 
 /// Why something was skipped.
@@ -192,6 +200,7 @@ impl SkippedKind {
             SkippedKind::Vault => "vault",
             SkippedKind::Group => "group",
             SkippedKind::Keyset => "keyset",
+            SkippedKind::Invitations => "invitations",
         }
     }
 }
@@ -351,6 +360,33 @@ pub struct Invitation {
     /// showed one for this email: it was not sent again.
     #[serde(default)]
     pub despite_failure: bool,
+}
+
+/// An invitation sent and not yet accepted or revoked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct PendingInvitation {
+    /// Invitation uuid.
+    pub id: String,
+    /// The invitee (lower case).
+    pub email: String,
+    /// Member or guest.
+    pub user_type: UserType,
+    /// When it was last sent, if the server says.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub sent_at: Option<OffsetDateTime>,
+}
+
+impl PendingInvitation {
+    /// A pending invitation with no known sending time.
+    pub fn new(id: impl Into<String>, email: impl Into<String>, user_type: UserType) -> Self {
+        Self {
+            id: id.into(),
+            email: email.into(),
+            user_type,
+            sent_at: None,
+        }
+    }
 }
 
 /// A person to act on: by uuid or by email.
@@ -545,6 +581,7 @@ impl Snapshot {
             groups: Vec::new(),
             vaults: Vec::new(),
             skipped: Vec::new(),
+            invitations: Vec::new(),
         }
     }
 }

@@ -430,6 +430,17 @@ impl RunningEmulator {
             .collect()
     }
 
+    /// How many times the pending invitation for this email was resent (`None` if there is no
+    /// pending invitation for it).
+    pub fn invitation_resends(&self, email: &str) -> Option<u32> {
+        self.shared
+            .account()
+            .invitations
+            .iter()
+            .find(|i| i.state == 'P' && i.email == email)
+            .map(|i| i.resent)
+    }
+
     /// Number of people in the account (not deleted; service accounts are not people).
     pub fn user_count(&self) -> usize {
         self.shared

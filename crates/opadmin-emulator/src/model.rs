@@ -365,6 +365,8 @@ pub(crate) struct Invitation {
     pub token: String,
     /// The person who accepted it.
     pub user: Option<String>,
+    /// How many times it was resent.
+    pub resent: u32,
 }
 
 /// What the server keeps about a service account (a user of type `S`) beyond its [`User`]

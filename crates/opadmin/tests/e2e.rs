@@ -482,6 +482,75 @@ async fn offboarding_suspend_reactivate_remove_and_bulk() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn pending_invitations_are_listed_in_sync_resent_and_revoked() {
+    let emu = start(demo_account()).await;
+    let admin = admin_for(&emu, "admin@acme.example").await.unwrap();
+    for email in ["first@acme.example", "second@acme.example"] {
+        admin
+            .invite(email, "", UserType::Member, &[])
+            .await
+            .expect("invited");
+    }
+    let guest = admin
+        .invite("Guest@Acme.example", "", UserType::Guest, &[])
+        .await
+        .expect("invited");
+
+    // Invited people are in the snapshot, with their type.
+    let snapshot = admin.sync().await.unwrap();
+    let mut invited: Vec<(String, UserType)> = snapshot
+        .invitations
+        .iter()
+        .map(|i| (i.email.clone(), i.user_type))
+        .collect();
+    invited.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(
+        invited,
+        [
+            ("first@acme.example".to_owned(), UserType::Member),
+            ("guest@acme.example".to_owned(), UserType::Guest),
+            ("second@acme.example".to_owned(), UserType::Member),
+        ]
+    );
+    assert!(snapshot.invitations.iter().all(|i| i.sent_at.is_some()));
+    assert!(snapshot.is_complete(), "{:?}", snapshot.skipped);
+    assert_eq!(admin.invitations().await.unwrap(), snapshot.invitations);
+
+    // Resend by email; the server sent it once more.
+    assert_eq!(emu.invitation_resends("first@acme.example"), Some(0));
+    let resent = admin.resend_invitation("FIRST@acme.example").await.unwrap();
+    assert_eq!(resent.email, "first@acme.example");
+    assert_eq!(emu.invitation_resends("first@acme.example"), Some(1));
+
+    // Revoke by uuid: no longer pending, on the server or in the next sync.
+    let revoked = admin.revoke_invitation(&guest.id).await.unwrap();
+    assert_eq!(revoked.email, "guest@acme.example");
+    assert!(
+        !emu.pending_invitations()
+            .contains(&"guest@acme.example".to_owned())
+    );
+    let after = admin.sync().await.unwrap();
+    assert_eq!(after.invitations.len(), 2);
+
+    // What is not pending cannot be resent or revoked, and nothing is sent for it.
+    let before = emu.changes_applied();
+    for e in [
+        admin.revoke_invitation(&guest.id).await.unwrap_err(),
+        admin
+            .resend_invitation("guest@acme.example")
+            .await
+            .unwrap_err(),
+        admin
+            .revoke_invitation("nobody@acme.example")
+            .await
+            .unwrap_err(),
+    ] {
+        assert!(matches!(e, Error::NotFound { .. }), "{e}");
+    }
+    assert_eq!(emu.changes_applied(), before);
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn teams_accounts_cannot_invite_and_nothing_is_sent() {
     let emu = start(demo_account().plan(Plan::Teams)).await;
     let admin = admin_for(&emu, "admin@acme.example").await.unwrap();

@@ -568,3 +568,41 @@ async fn an_earlier_pending_invitation_is_not_taken_for_a_failed_new_one() {
     let pending = emu.pending_invitations();
     assert_eq!(pending.iter().filter(|e| *e == email).count(), 1);
 }
+
+/// Revoking an invitation whose answer is lost after the server applied it: reported as
+/// revoked, applied once, and not pending on the server.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revoked_invitation_whose_answer_is_lost_is_reported_revoked() {
+    let (emu, admin) = start().await;
+    let email = "leaving@acme.example";
+    let sent = admin
+        .invite(email, "", UserType::Member, &[])
+        .await
+        .expect("invited");
+    for kind in [FaultKind::ApplyThenServerError, FaultKind::ApplyThenDrop] {
+        let sent = if kind == FaultKind::ApplyThenServerError {
+            sent.clone()
+        } else {
+            admin
+                .invite(email, "", UserType::Member, &[])
+                .await
+                .expect("invited again")
+        };
+        emu.inject_fault(FaultRule::new(
+            FaultTarget::route("DELETE", "/api/v1/invite/"),
+            FaultTiming::Next(1),
+            kind,
+        ));
+        let changes = emu.changes_applied();
+        let struck = emu.faults_struck();
+        let revoked = admin
+            .revoke_invitation(&sent.id)
+            .await
+            .unwrap_or_else(|e| panic!("{kind:?}: {e}"));
+        assert_eq!(revoked.id, sent.id);
+        assert_eq!(emu.faults_struck(), struck + 1, "{kind:?} struck");
+        assert_eq!(emu.changes_applied(), changes + 1, "{kind:?}: applied once");
+        assert!(emu.pending_invitations().is_empty(), "{kind:?}");
+        emu.clear_faults();
+    }
+}

@@ -39,8 +39,8 @@ pub struct InviteRequest {
 }
 
 /// An invitation, as `POST /api/v1/invite` (a JSON array of them) and `GET /api/v1/invites`
-/// answer.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// answer. `Debug` leaves out the token (a bearer secret) and what is only echoed.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct InvitationDetails {
     /// Invitation uuid.
@@ -98,4 +98,17 @@ pub struct InvitationDetails {
     /// Icon set, as sent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub icon_set: Option<serde_json::Value>,
+}
+
+impl std::fmt::Debug for InvitationDetails {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InvitationDetails")
+            .field("uuid", &self.uuid)
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .field("email", &self.email)
+            .field("state", &self.state)
+            .field("invite_type", &self.invite_type)
+            .field("sent_at", &self.sent_at)
+            .finish_non_exhaustive()
+    }
 }

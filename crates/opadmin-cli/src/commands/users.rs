@@ -6,7 +6,7 @@ use crate::cli::{Targets, UsersCommand};
 use crate::exit::CliError;
 use crate::output::Output;
 use crate::progress;
-use crate::records::{OutcomeRecord, UserRecord};
+use crate::records::{InvitationRecord, OutcomeRecord, UserRecord};
 use crate::targets;
 
 use super::act;
@@ -119,6 +119,62 @@ pub async fn run(admin: &Admin, command: UsersCommand, out: &mut Output) -> Resu
         UsersCommand::Suspend(t) => lifecycle(admin, out, Lifecycle::Suspend, &t).await,
         UsersCommand::Reactivate(t) => lifecycle(admin, out, Lifecycle::Reactivate, &t).await,
         UsersCommand::Remove(t) => lifecycle(admin, out, Lifecycle::Remove, &t).await,
+        UsersCommand::Invitations => {
+            let pb = progress::spinner("Listing pending invitations");
+            let listed = admin.invitations().await;
+            pb.finish_and_clear();
+            let mut list = listed?;
+            list.sort_by(|a, b| a.email.cmp(&b.email));
+            let records: Vec<InvitationRecord> = list.into_iter().map(InvitationRecord).collect();
+            out.records(&records)
+        }
+        UsersCommand::Resend { invitations } => {
+            let bulk = invitations.len() > 1;
+            act(
+                admin,
+                out,
+                "resend",
+                "Resending the invitation of",
+                invitations,
+                bulk,
+                |admin, target: String| async move {
+                    let inv = admin.resend_invitation(&target).await?;
+                    Ok(OutcomeRecord::ok(
+                        "resend",
+                        target,
+                        Some(inv.id),
+                        "resent",
+                        format!("The invitation to {} was sent again", inv.email),
+                    ))
+                },
+            )
+            .await
+        }
+        UsersCommand::RevokeInvitation { invitations } => {
+            let bulk = invitations.len() > 1;
+            act(
+                admin,
+                out,
+                "revoke-invitation",
+                "Revoking the invitation of",
+                invitations,
+                bulk,
+                |admin, target: String| async move {
+                    let inv = admin.revoke_invitation(&target).await?;
+                    Ok(OutcomeRecord::ok(
+                        "revoke-invitation",
+                        target,
+                        Some(inv.id),
+                        "revoked",
+                        format!(
+                            "The invitation to {} was revoked; its link no longer works",
+                            inv.email
+                        ),
+                    ))
+                },
+            )
+            .await
+        }
     }
 }
 

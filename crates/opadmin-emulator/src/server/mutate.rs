@@ -104,6 +104,7 @@ pub(crate) fn new_invitation(
         sent_at: now_rfc3339(),
         token: entropy.uuid(UuidCase::Lower),
         user: None,
+        resent: 0,
     }
 }
 

@@ -767,6 +767,34 @@ pub(super) fn revoke_invites(shared: &Shared, me: &str, uuids: &str) -> Reply {
     Reply::success()
 }
 
+/// Resends pending invitations (a new `sentAt`); any uuid that is not a pending invitation
+/// makes the whole call 404, and nothing is resent.
+pub(super) fn resend_invites(shared: &Shared, me: &str, uuids: &str) -> Reply {
+    let mut account = shared.account();
+    if !account.may(me, perm::ADD_PERSON) {
+        return Reply::not_permitted();
+    }
+    let ids: Vec<&str> = uuids.split(',').collect();
+    if ids.iter().any(|id| {
+        !account
+            .invitations
+            .iter()
+            .any(|i| i.uuid == *id && i.state == 'P')
+    }) {
+        return Reply::not_found();
+    }
+    let now = crate::model::now_rfc3339();
+    for inv in account
+        .invitations
+        .iter_mut()
+        .filter(|i| ids.contains(&i.uuid.as_str()))
+    {
+        inv.sent_at = now.clone();
+        inv.resent += 1;
+    }
+    Reply::success()
+}
+
 pub(super) fn confirm(shared: &Shared, req: &Req, me: &str) -> Reply {
     let mut account = shared.account();
     if !account.may(me, perm::ADD_PERSON) {

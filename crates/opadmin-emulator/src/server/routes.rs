@@ -335,6 +335,13 @@ pub(crate) static ROUTES: &[Route] = &[
         Handler::SignedIn(|s, c| resources::revoke_invites(s, c.me, c.param(0))),
     )
     .people_only(),
+    // 1Password's web client resends with a GET (docs/protocol.md 4.3).
+    Route::new(
+        "GET",
+        "api/v1/invite/resend/*",
+        Handler::SignedIn(|s, c| resources::resend_invites(s, c.me, c.param(0))),
+    )
+    .people_only(),
     Route::new(
         "PUT",
         "api/v2/people/confirm",

@@ -2,12 +2,13 @@
 //!
 //! The methods live by duty: `builder` signs in, `sync` assembles snapshots and opens vault
 //! keys, `access` grants and revokes vault access, `people` and `groups` act on people and
-//! groups; this module holds the `Admin` type and the helpers they share.
+//! groups, `invitations` lists, resends and revokes pending invitations; this module holds the `Admin` type and the helpers they share.
 
 mod access;
 mod builder;
 mod converge;
 mod groups;
+mod invitations;
 mod people;
 mod sync;
 

@@ -88,7 +88,7 @@ impl Admin {
             account.uuid.to_string(),
             account.name.clone(),
             account.account_type,
-            plan,
+            plan.clone(),
         );
         let users: Vec<User> = account
             .users
@@ -145,6 +145,7 @@ impl Admin {
         snapshot.users = users;
         snapshot.groups = groups;
         snapshot.vaults = vaults;
+        snapshot.invitations = self.invitations_for_sync(&plan, &mut skipped).await?;
         snapshot.skipped = skipped;
         Ok(snapshot)
     }

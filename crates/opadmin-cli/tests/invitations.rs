@@ -1,0 +1,113 @@
+//! `opadmin users invitations | resend | revoke-invitation` against an emulator in which the
+//! invitations were sent beforehand through the library (one command line run per emulator).
+#![cfg(feature = "emulator")]
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+use opadmin::{Admin, UserType};
+use opadmin_emulator::{Emulator, EmulatorConfig, RunningEmulator, demo_account};
+
+/// The binary signed in as the demo owner, with no device file and nothing inherited.
+fn opadmin(emulator: &RunningEmulator, args: &[&str]) -> (i32, String, String) {
+    let owner = emulator.owner();
+    let mut cmd = assert_cmd::cargo::cargo_bin_cmd!("opadmin");
+    for var in [
+        "OPADMIN_TOTP_SECRET",
+        "OPADMIN_DEVICE_FILE",
+        "OPADMIN_REMEMBER_DEVICE",
+    ] {
+        cmd.env_remove(var);
+    }
+    let out = cmd
+        .args(args)
+        .env("OPADMIN_NO_DEVICE_FILE", "1")
+        .env("OPADMIN_ADDRESS", emulator.address())
+        .env("OPADMIN_EMAIL", &owner.email)
+        .env("OPADMIN_PASSWORD", &owner.password)
+        .env("OPADMIN_SECRET_KEY", &owner.secret_key)
+        .output()
+        .expect("the binary runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// An emulator in which the owner has invited these people.
+fn invited(rt: &tokio::runtime::Runtime, emails: &[&str]) -> RunningEmulator {
+    rt.block_on(async {
+        let emulator = Emulator::start(
+            EmulatorConfig::default(),
+            demo_account().iterations(100_000),
+        )
+        .await
+        .expect("emulator starts");
+        let owner = emulator.owner().clone();
+        let admin = Admin::builder()
+            .address(emulator.address())
+            .credentials(&owner.email, &owner.password, &owner.secret_key)
+            .build()
+            .await
+            .expect("the owner signs in");
+        for email in emails {
+            admin
+                .invite(email, "", UserType::Member, &[])
+                .await
+                .expect("invited");
+        }
+        emulator
+    })
+}
+
+#[test]
+fn invitations_are_listed_resent_and_revoked() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+
+    let emulator = invited(&rt, &["two@acme.example", "one@acme.example"]);
+    let (code, stdout, stderr) = opadmin(&emulator, &["users", "invitations", "--format", "json"]);
+    assert_eq!(code, 0, "{stderr}");
+    let json: Value = serde_json::from_str(&stdout).expect("JSON");
+    let emails: Vec<&str> = json
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|i| i["email"].as_str().expect("an email"))
+        .collect();
+    assert_eq!(emails, ["one@acme.example", "two@acme.example"], "sorted");
+
+    let emulator = invited(&rt, &["one@acme.example"]);
+    let (code, _, stderr) = opadmin(&emulator, &["users", "resend", "one@acme.example"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(emulator.invitation_resends("one@acme.example"), Some(1));
+
+    // One target that is not pending among several: the others are done, exit 8 (partial),
+    // and every target is reported.
+    let emulator = invited(&rt, &["one@acme.example", "two@acme.example"]);
+    let (code, stdout, stderr) = opadmin(
+        &emulator,
+        &[
+            "users",
+            "revoke-invitation",
+            "one@acme.example",
+            "nobody@acme.example",
+            "two@acme.example",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(code, 8, "{stdout}\n{stderr}");
+    assert!(emulator.pending_invitations().is_empty());
+    for email in [
+        "one@acme.example",
+        "nobody@acme.example",
+        "two@acme.example",
+    ] {
+        assert!(stdout.contains(email), "{email} reported: {stdout}");
+    }
+}
