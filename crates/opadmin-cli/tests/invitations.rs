@@ -2,7 +2,6 @@
 //! invitations were sent beforehand through the library (one command line run per emulator).
 #![cfg(feature = "emulator")]
 
-use assert_cmd::Command;
 use serde_json::Value;
 
 use opadmin::{Admin, UserType};
