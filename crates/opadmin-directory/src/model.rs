@@ -633,3 +633,32 @@ impl Invitation {
         }
     }
 }
+
+#[cfg(test)]
+mod permission_change_tests {
+    use super::*;
+
+    #[test]
+    fn permission_change_after_and_is_change() {
+        let unchanged = PermissionChange::Unchanged {
+            current: VaultPermissions::RWE,
+        };
+        assert!(!unchanged.is_change());
+        assert_eq!(unchanged.after(), Some(VaultPermissions::RWE));
+        let none = PermissionChange::NoDirectAccess { via_groups: vec![] };
+        assert!(!none.is_change());
+        assert_eq!(none.after(), None);
+        let despite = PermissionChange::ChangedDespiteFailure {
+            before: VaultPermissions::RWE,
+            after: VaultPermissions::READ_ITEM,
+        };
+        assert!(despite.is_change());
+        assert_eq!(despite.after(), Some(VaultPermissions::READ_ITEM));
+        let revoked = PermissionChange::RevokedDespiteFailure {
+            before: VaultPermissions::RWE,
+            still_via_groups: vec![],
+        };
+        assert!(revoked.is_change());
+        assert_eq!(revoked.after(), None);
+    }
+}

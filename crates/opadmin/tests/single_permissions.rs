@@ -421,3 +421,33 @@ async fn a_change_applied_despite_a_failure_is_reported_once() {
     assert_eq!(emu.changes_applied(), before + 2);
     assert_eq!(server_acl(&emu, &logins, &alice), None);
 }
+
+#[test]
+fn permission_change_serializes_with_its_outcome_tag_and_round_trips() {
+    let changed = PermissionChange::Changed {
+        before: P::READ_ITEM,
+        after: P::READ_ITEM | P::MANAGE,
+    };
+    assert_eq!(
+        serde_json::to_value(&changed).unwrap(),
+        serde_json::json!({"outcome": "changed", "before": 32, "after": 34})
+    );
+    let revoked = PermissionChange::Revoked {
+        before: P::RWE,
+        still_via_groups: vec![opadmin::GroupGrant {
+            group: GroupId::new("G1"),
+            permissions: P::READ_ITEM,
+        }],
+    };
+    for outcome in [
+        changed,
+        revoked,
+        PermissionChange::Unchanged { current: P::RWE },
+        PermissionChange::NoDirectAccess { via_groups: vec![] },
+    ] {
+        let text = serde_json::to_string(&outcome).unwrap();
+        let back: PermissionChange = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, outcome);
+    }
+    assert!(serde_json::from_str::<PermissionChange>(r#"{"outcome":"exploded"}"#).is_err());
+}
