@@ -13,6 +13,11 @@
 //!   access through groups stays and is reported, since the way to remove it is to remove the
 //!   user from those groups. Without a direct grant there is nothing to revoke
 //!   ([`RevokePlan::NothingDirect`]).
+//! * **Adding or removing single permissions** changes an existing direct grant only
+//!   ([`plan_add_permissions`], [`plan_remove_permissions`]): added permissions come with what
+//!   they need, removed ones take what needs them along, and removing everything revokes the
+//!   grant. Without a direct grant nothing is changed ([`PermissionPlan::NoDirectAccess`]).
+//!   Teams accounts work in whole bundles ([`PermissionScheme`]).
 //! * Groups follow the same rules, without the group step.
 //! * Changing a vault's access needs the Manage permission (bit 2) on it, held directly or
 //!   through a group ([`can_manage_vault`], [`require_manage`]).
@@ -25,7 +30,7 @@ use std::fmt;
 
 use crate::error::ApiError;
 use crate::models::{AccessorType, GroupMembership, VaultAccess};
-use crate::types::{GroupId, GroupState, UserId, VaultPermissions};
+use crate::types::{GroupId, GroupState, Plan, UserId, VaultPermissions};
 
 /// Who an access record is for, borrowed from the record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -429,6 +434,273 @@ pub fn plan_group_revoke<R: AccessRecord>(accessors: &[R], group: &GroupId) -> R
     }
 }
 
+/// Which permission vocabulary an account uses: it decides how single permissions are added
+/// and removed.
+///
+/// Business accounts have twelve permissions, each of which can be added or removed on its own
+/// (with its dependencies). Teams and Families accounts have three bundles: `allow_viewing`
+/// (view items, view and copy passwords, view item history), `allow_editing` (create, edit,
+/// archive, delete, import, export, copy and share, print) and `allow_managing` (manage vault);
+/// there a permission is added or removed with its whole bundle, so the grant stays a union of
+/// bundles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum PermissionScheme {
+    /// The twelve Business permissions.
+    #[default]
+    Business,
+    /// The three Teams (and Families) bundles.
+    Teams,
+}
+
+impl PermissionScheme {
+    /// The scheme of an account on `plan`: Teams for Teams and Families, Business otherwise
+    /// (an unknown tier is treated as Business, whose finer rules never widen a request).
+    pub fn for_plan(plan: &Plan) -> Self {
+        match plan {
+            Plan::Teams | Plan::Family => PermissionScheme::Teams,
+            _ => PermissionScheme::Business,
+        }
+    }
+
+    /// `permissions` widened to whole bundles under the Teams scheme (bits outside every
+    /// bundle, such as Recover, kept as they are); unchanged under Business.
+    pub fn widen(self, permissions: VaultPermissions) -> VaultPermissions {
+        match self {
+            PermissionScheme::Business => permissions,
+            PermissionScheme::Teams => TEAMS_BUNDLES
+                .iter()
+                .filter(|b| permissions.intersects(**b))
+                .fold(permissions, |acc, b| acc.union(*b)),
+        }
+    }
+}
+
+const TEAMS_BUNDLES: [VaultPermissions; 3] = [
+    VaultPermissions::TEAMS_VIEWING,
+    VaultPermissions::TEAMS_EDITING,
+    VaultPermissions::TEAMS_MANAGING,
+];
+
+/// What to do to add or remove single permissions on a direct grant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PermissionPlan {
+    /// Set the direct grant to `after` (one set-permissions write).
+    Change {
+        /// The direct grant now.
+        before: VaultPermissions,
+        /// The direct grant to set.
+        after: VaultPermissions,
+    },
+    /// The direct grant already is what was asked: nothing to send.
+    Unchanged {
+        /// The direct grant.
+        current: VaultPermissions,
+    },
+    /// Removing the permissions leaves nothing the server accepts as an acl, so the change is
+    /// the revocation of the whole direct grant. For a person, access through their groups
+    /// stays.
+    RevokeGrant {
+        /// The direct grant being removed.
+        before: VaultPermissions,
+        /// The person's groups that keep giving access (always empty for a group).
+        still_via_groups: Vec<GroupGrant>,
+    },
+    /// There is no direct grant to change: grant access first. For a person, any access comes
+    /// through these groups (empty when there is no access at all, and always for a group).
+    NoDirectAccess {
+        /// The person's groups that give access.
+        via_groups: Vec<GroupGrant>,
+    },
+}
+
+impl PermissionPlan {
+    /// True when the plan changes the vault.
+    pub fn is_change(&self) -> bool {
+        matches!(
+            self,
+            PermissionPlan::Change { .. } | PermissionPlan::RevokeGrant { .. }
+        )
+    }
+
+    /// The direct grant after the plan is carried out (`None` without one).
+    pub fn after(&self) -> Option<VaultPermissions> {
+        match self {
+            PermissionPlan::Change { after, .. } => Some(*after),
+            PermissionPlan::Unchanged { current } => Some(*current),
+            PermissionPlan::RevokeGrant { .. } | PermissionPlan::NoDirectAccess { .. } => None,
+        }
+    }
+}
+
+impl fmt::Display for PermissionPlan {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PermissionPlan::Change { before, after } => {
+                write!(f, "change direct access from ({before}) to ({after})")
+            }
+            PermissionPlan::Unchanged { current } => {
+                write!(f, "direct access is already ({current}); nothing changed")
+            }
+            PermissionPlan::RevokeGrant {
+                before,
+                still_via_groups,
+            } => {
+                write!(
+                    f,
+                    "no permission would be left: revoke direct access ({before})"
+                )?;
+                if !still_via_groups.is_empty() {
+                    write!(
+                        f,
+                        "; access through group(s) {} stays",
+                        group_list(still_via_groups)
+                    )?;
+                }
+                Ok(())
+            }
+            PermissionPlan::NoDirectAccess { via_groups } if via_groups.is_empty() => {
+                f.write_str("has no access; nothing changed: grant access first")
+            }
+            PermissionPlan::NoDirectAccess { via_groups } => write!(
+                f,
+                "has no direct access (access through group(s) {}); nothing changed: grant access first",
+                group_list(via_groups)
+            ),
+        }
+    }
+}
+
+/// Checks a set of permissions to add or remove: it must name at least one permission.
+fn checked_change(requested: VaultPermissions, verb: &str) -> Result<(), ApiError> {
+    if requested.is_grantable() {
+        Ok(())
+    } else {
+        Err(ApiError::InvalidInput(format!(
+            "no vault permission to {verb} (acl {}); name at least one, for example view_items or allow_viewing",
+            requested.bits()
+        )))
+    }
+}
+
+/// The direct grant after adding `added` (widened by the scheme, closed under dependencies).
+fn grant_with(
+    current: VaultPermissions,
+    added: VaultPermissions,
+    scheme: PermissionScheme,
+) -> PermissionPlan {
+    let after = current.union(scheme.widen(added).with_dependencies());
+    if after == current {
+        PermissionPlan::Unchanged { current }
+    } else {
+        PermissionPlan::Change {
+            before: current,
+            after,
+        }
+    }
+}
+
+/// The direct grant after removing `removed` (widened by the scheme) and its dependents.
+fn grant_without(
+    current: VaultPermissions,
+    removed: VaultPermissions,
+    scheme: PermissionScheme,
+    still_via_groups: Vec<GroupGrant>,
+) -> PermissionPlan {
+    let after = current.without_dependents(scheme.widen(removed));
+    if after == current {
+        PermissionPlan::Unchanged { current }
+    } else if !after.is_grantable() {
+        PermissionPlan::RevokeGrant {
+            before: current,
+            still_via_groups,
+        }
+    } else {
+        PermissionPlan::Change {
+            before: current,
+            after,
+        }
+    }
+}
+
+/// Plans adding `added` to a person's direct grant: the added permissions (under the Teams
+/// scheme, their whole bundles) closed under their dependencies, joined to the grant. Unlike
+/// [`plan_grant`], a direct grant is changed; without one nothing is granted
+/// ([`PermissionPlan::NoDirectAccess`], naming the groups that give access).
+///
+/// Fails with [`ApiError::InvalidInput`] when `added` names no permission.
+pub fn plan_add_permissions<R: AccessRecord>(
+    accessors: &[R],
+    user: &UserId,
+    user_groups: &[GroupId],
+    added: VaultPermissions,
+    scheme: PermissionScheme,
+) -> Result<PermissionPlan, ApiError> {
+    checked_change(added, "add")?;
+    let access = effective_access(accessors, user, user_groups);
+    Ok(match access.direct {
+        Some(current) => grant_with(current, added, scheme),
+        None => PermissionPlan::NoDirectAccess {
+            via_groups: access.via_groups,
+        },
+    })
+}
+
+/// Plans removing `removed` from a person's direct grant, together with every permission that
+/// depends on a removed one (under the Teams scheme, whole bundles: removing `allow_viewing`
+/// removes `allow_editing` too). When nothing would be left, the plan is to revoke the direct
+/// grant ([`PermissionPlan::RevokeGrant`]); access through groups is never touched and is
+/// reported.
+///
+/// Fails with [`ApiError::InvalidInput`] when `removed` names no permission.
+pub fn plan_remove_permissions<R: AccessRecord>(
+    accessors: &[R],
+    user: &UserId,
+    user_groups: &[GroupId],
+    removed: VaultPermissions,
+    scheme: PermissionScheme,
+) -> Result<PermissionPlan, ApiError> {
+    checked_change(removed, "remove")?;
+    let access = effective_access(accessors, user, user_groups);
+    Ok(match access.direct {
+        Some(current) => grant_without(current, removed, scheme, access.via_groups),
+        None => PermissionPlan::NoDirectAccess {
+            via_groups: access.via_groups,
+        },
+    })
+}
+
+/// [`plan_add_permissions`] for a group's own grant.
+pub fn plan_group_add_permissions<R: AccessRecord>(
+    accessors: &[R],
+    group: &GroupId,
+    added: VaultPermissions,
+    scheme: PermissionScheme,
+) -> Result<PermissionPlan, ApiError> {
+    checked_change(added, "add")?;
+    Ok(match group_access(accessors, group) {
+        Some(current) => grant_with(current, added, scheme),
+        None => PermissionPlan::NoDirectAccess {
+            via_groups: Vec::new(),
+        },
+    })
+}
+
+/// [`plan_remove_permissions`] for a group's own grant.
+pub fn plan_group_remove_permissions<R: AccessRecord>(
+    accessors: &[R],
+    group: &GroupId,
+    removed: VaultPermissions,
+    scheme: PermissionScheme,
+) -> Result<PermissionPlan, ApiError> {
+    checked_change(removed, "remove")?;
+    Ok(match group_access(accessors, group) {
+        Some(current) => grant_without(current, removed, scheme, Vec::new()),
+        None => PermissionPlan::NoDirectAccess {
+            via_groups: Vec::new(),
+        },
+    })
+}
+
 /// True when the (signed-in) user holds the Manage permission on the vault, directly or through
 /// one of `user_groups`: the condition for changing the vault's access.
 pub fn can_manage_vault<R: AccessRecord>(
@@ -821,6 +1093,348 @@ mod tests {
         assert!(!can_manage_vault(&vault, &user("CAROL"), &[group("eng")]));
         // ALL includes Manage.
         assert!(can_manage_vault(&[u(ALICE, P::ALL)], &user(ALICE), &[]));
+    }
+
+    const BIZ: PermissionScheme = PermissionScheme::Business;
+    const TEAMS: PermissionScheme = PermissionScheme::Teams;
+
+    #[test]
+    fn scheme_of_each_plan() {
+        assert_eq!(PermissionScheme::for_plan(&Plan::Business), BIZ);
+        assert_eq!(PermissionScheme::for_plan(&Plan::Teams), TEAMS);
+        assert_eq!(PermissionScheme::for_plan(&Plan::Family), TEAMS);
+        assert_eq!(PermissionScheme::for_plan(&Plan::Unknown("x".into())), BIZ);
+        assert_eq!(BIZ.widen(P::UPDATE_ITEM), P::UPDATE_ITEM);
+        assert_eq!(TEAMS.widen(P::UPDATE_ITEM), P::TEAMS_EDITING);
+        assert_eq!(
+            TEAMS.widen(P::READ_ITEM | P::MANAGE | P::RECOVER),
+            P::TEAMS_VIEWING | P::MANAGE | P::RECOVER
+        );
+        assert_eq!(TEAMS.widen(P::NONE), P::NONE);
+    }
+
+    #[test]
+    fn add_permissions_to_a_direct_grant() {
+        let vault = [u(ALICE, P::READ_ITEM), g("eng", P::RWE)];
+        let plan =
+            plan_add_permissions(&vault, &user(ALICE), &[group("eng")], P::EXPORT, BIZ).unwrap();
+        assert_eq!(
+            plan,
+            PermissionPlan::Change {
+                before: P::READ_ITEM,
+                after: P::READ_ITEM | P::EXPORT | P::VIEW_HISTORY | P::REVEAL_PASSWORD
+            }
+        );
+        assert!(plan.is_change());
+        assert_eq!(
+            plan.after(),
+            Some(P::READ_ITEM | P::EXPORT | P::VIEW_HISTORY | P::REVEAL_PASSWORD)
+        );
+        assert!(plan.to_string().starts_with("change direct access"));
+        // Several at once, one of them held already.
+        let plan = plan_add_permissions(
+            &vault,
+            &user(ALICE),
+            &[],
+            P::READ_ITEM | P::MANAGE | P::CREATE_ITEM,
+            BIZ,
+        )
+        .unwrap();
+        assert_eq!(
+            plan.after(),
+            Some(P::READ_ITEM | P::MANAGE | P::CREATE_ITEM)
+        );
+        // Everything asked (with dependencies) is held: unchanged.
+        let vault = [u(ALICE, P::RWE)];
+        let plan = plan_add_permissions(&vault, &user(ALICE), &[], P::PRINT | P::DELETE_ITEM, BIZ)
+            .unwrap();
+        assert_eq!(plan, PermissionPlan::Unchanged { current: P::RWE });
+        assert!(!plan.is_change());
+        assert!(plan.to_string().contains("nothing changed"));
+    }
+
+    #[test]
+    fn remove_permissions_takes_dependents_along() {
+        let full = P::RWE | P::MANAGE;
+        let vault = [u(ALICE, full), g("eng", P::READ_ITEM)];
+        let plan = plan_remove_permissions(
+            &vault,
+            &user(ALICE),
+            &[group("eng")],
+            P::REVEAL_PASSWORD,
+            BIZ,
+        )
+        .unwrap();
+        assert_eq!(
+            plan,
+            PermissionPlan::Change {
+                before: full,
+                after: P::READ_ITEM | P::CREATE_ITEM | P::IMPORT | P::MANAGE
+            }
+        );
+        // A permission with no dependents goes alone.
+        let plan = plan_remove_permissions(&vault, &user(ALICE), &[], P::PRINT, BIZ).unwrap();
+        assert_eq!(plan.after(), Some(full - P::PRINT));
+        // A permission not held: unchanged.
+        let vault = [u(ALICE, P::READ_ITEM)];
+        assert_eq!(
+            plan_remove_permissions(&vault, &user(ALICE), &[], P::DELETE_ITEM, BIZ).unwrap(),
+            PermissionPlan::Unchanged {
+                current: P::READ_ITEM
+            }
+        );
+    }
+
+    #[test]
+    fn removing_everything_revokes_the_grant() {
+        let vault = [
+            u(ALICE, P::RWE),
+            g("eng", P::READ_ITEM),
+            g("ops", P::MANAGE),
+        ];
+        let plan =
+            plan_remove_permissions(&vault, &user(ALICE), &[group("eng")], P::READ_ITEM, BIZ)
+                .unwrap();
+        assert_eq!(
+            plan,
+            PermissionPlan::RevokeGrant {
+                before: P::RWE,
+                still_via_groups: vec![grant("eng", P::READ_ITEM)]
+            }
+        );
+        assert!(plan.is_change());
+        assert_eq!(plan.after(), None);
+        assert!(plan.to_string().contains("revoke direct access"));
+        assert!(plan.to_string().contains("eng"));
+        // Naming every permission held does the same.
+        let vault = [u(ALICE, P::MANAGE | P::READ_ITEM)];
+        assert_eq!(
+            plan_remove_permissions(&vault, &user(ALICE), &[], P::MANAGE | P::READ_ITEM, BIZ)
+                .unwrap(),
+            PermissionPlan::RevokeGrant {
+                before: P::MANAGE | P::READ_ITEM,
+                still_via_groups: vec![]
+            }
+        );
+    }
+
+    #[test]
+    fn no_direct_grant_changes_nothing_and_names_groups() {
+        let vault = [g("eng", P::READ_ITEM), g("ops", P::MANAGE), u(BOB, P::RWE)];
+        let groups = [group("eng"), group("hr")];
+        for plan in [
+            plan_add_permissions(&vault, &user(ALICE), &groups, P::UPDATE_ITEM, BIZ).unwrap(),
+            plan_remove_permissions(&vault, &user(ALICE), &groups, P::READ_ITEM, BIZ).unwrap(),
+        ] {
+            assert_eq!(
+                plan,
+                PermissionPlan::NoDirectAccess {
+                    via_groups: vec![grant("eng", P::READ_ITEM)]
+                }
+            );
+            assert!(!plan.is_change());
+            assert!(plan.to_string().contains("eng"));
+        }
+        let plan = plan_add_permissions(&vault, &user(ALICE), &[], P::READ_ITEM, BIZ).unwrap();
+        assert_eq!(plan, PermissionPlan::NoDirectAccess { via_groups: vec![] });
+        assert!(plan.to_string().starts_with("has no access"));
+    }
+
+    #[test]
+    fn group_permission_changes() {
+        let vault = [g("eng", P::READ_ITEM), u("eng", P::RWE)];
+        assert_eq!(
+            plan_group_add_permissions(&vault, &group("eng"), P::DELETE_ITEM, BIZ).unwrap(),
+            PermissionPlan::Change {
+                before: P::READ_ITEM,
+                after: P::DELETE_ITEM | P::UPDATE_ITEM | P::REVEAL_PASSWORD | P::READ_ITEM
+            }
+        );
+        assert_eq!(
+            plan_group_remove_permissions(&vault, &group("eng"), P::READ_ITEM, BIZ).unwrap(),
+            PermissionPlan::RevokeGrant {
+                before: P::READ_ITEM,
+                still_via_groups: vec![]
+            }
+        );
+        // A user record with the group's id is not the group's grant.
+        assert_eq!(
+            plan_group_add_permissions(&vault, &group("ops"), P::READ_ITEM, BIZ).unwrap(),
+            PermissionPlan::NoDirectAccess { via_groups: vec![] }
+        );
+        assert_eq!(
+            plan_group_remove_permissions(&[u("ops", P::RWE)], &group("ops"), P::READ_ITEM, BIZ)
+                .unwrap(),
+            PermissionPlan::NoDirectAccess { via_groups: vec![] }
+        );
+        let vault = [g("eng", P::RWE | P::MANAGE)];
+        assert_eq!(
+            plan_group_remove_permissions(&vault, &group("eng"), P::MANAGE, BIZ)
+                .unwrap()
+                .after(),
+            Some(P::RWE)
+        );
+    }
+
+    #[test]
+    fn teams_work_in_whole_bundles() {
+        // Adding one Business bit of allow_editing adds the bundle, and allow_viewing with it.
+        let vault = [u(ALICE, P::TEAMS_VIEWING), g("eng", P::TEAMS_VIEWING)];
+        assert_eq!(
+            plan_add_permissions(&vault, &user(ALICE), &[], P::UPDATE_ITEM, TEAMS).unwrap(),
+            PermissionPlan::Change {
+                before: P::TEAMS_VIEWING,
+                after: P::RWE
+            }
+        );
+        assert_eq!(
+            plan_group_add_permissions(&vault, &group("eng"), P::TEAMS_MANAGING, TEAMS).unwrap(),
+            PermissionPlan::Change {
+                before: P::TEAMS_VIEWING,
+                after: P::TEAMS_VIEWING | P::MANAGE
+            }
+        );
+        // Removing one bit of allow_editing removes the bundle; Business removes only it.
+        let vault = [u(ALICE, P::RWE | P::MANAGE)];
+        let teams = plan_remove_permissions(&vault, &user(ALICE), &[], P::PRINT, TEAMS).unwrap();
+        assert_eq!(teams.after(), Some(P::TEAMS_VIEWING | P::MANAGE));
+        assert_eq!(
+            teams.after().and_then(VaultPermissions::teams_names),
+            Some(vec!["allow_viewing", "allow_managing"])
+        );
+        let business = plan_remove_permissions(&vault, &user(ALICE), &[], P::PRINT, BIZ).unwrap();
+        assert_eq!(business.after(), Some((P::RWE | P::MANAGE) - P::PRINT));
+        // Removing allow_viewing removes allow_editing too.
+        assert_eq!(
+            plan_remove_permissions(&vault, &user(ALICE), &[], P::TEAMS_VIEWING, TEAMS)
+                .unwrap()
+                .after(),
+            Some(P::MANAGE)
+        );
+        assert_eq!(
+            plan_group_remove_permissions(&[g("eng", P::RWE)], &group("eng"), P::READ_ITEM, TEAMS)
+                .unwrap(),
+            PermissionPlan::RevokeGrant {
+                before: P::RWE,
+                still_via_groups: vec![]
+            }
+        );
+    }
+
+    #[test]
+    fn changing_nothing_is_invalid_input() {
+        let vault = [u(ALICE, P::RWE), g("eng", P::RWE)];
+        for requested in [P::NONE, P::from_bits(1 << 29)] {
+            assert!(matches!(
+                plan_add_permissions(&vault, &user(ALICE), &[], requested, BIZ),
+                Err(ApiError::InvalidInput(_))
+            ));
+            assert!(matches!(
+                plan_remove_permissions(&vault, &user(ALICE), &[], requested, TEAMS),
+                Err(ApiError::InvalidInput(_))
+            ));
+            assert!(matches!(
+                plan_group_add_permissions(&vault, &group("eng"), requested, BIZ),
+                Err(ApiError::InvalidInput(_))
+            ));
+            assert!(matches!(
+                plan_group_remove_permissions(&vault, &group("eng"), requested, BIZ),
+                Err(ApiError::InvalidInput(_))
+            ));
+        }
+    }
+
+    mod single_permission_laws {
+        use super::*;
+        use proptest::prelude::*;
+
+        const KNOWN: [P; 13] = [
+            P::READ_ITEM,
+            P::CREATE_ITEM,
+            P::UPDATE_ITEM,
+            P::ARCHIVE_ITEM,
+            P::DELETE_ITEM,
+            P::REVEAL_PASSWORD,
+            P::VIEW_HISTORY,
+            P::IMPORT,
+            P::EXPORT,
+            P::SEND_ITEM,
+            P::PRINT,
+            P::MANAGE,
+            P::RECOVER,
+        ];
+
+        fn perms() -> impl Strategy<Value = P> {
+            proptest::collection::vec(proptest::sample::select(KNOWN.to_vec()), 0..6)
+                .prop_map(|v| v.into_iter().collect())
+        }
+
+        fn scheme() -> impl Strategy<Value = PermissionScheme> {
+            prop_oneof![Just(BIZ), Just(TEAMS)]
+        }
+
+        proptest! {
+            #[test]
+            fn removal_leaves_nothing_dangling(
+                held in perms(), removed in perms(), scheme in scheme(), as_group in any::<bool>()
+            ) {
+                let current = scheme.widen(held).with_dependencies();
+                prop_assume!(current.is_grantable() && removed.is_grantable());
+                let plan = if as_group {
+                    plan_group_remove_permissions(&[g("eng", current)], &group("eng"), removed, scheme)
+                } else {
+                    plan_remove_permissions(&[u(ALICE, current)], &user(ALICE), &[], removed, scheme)
+                }.unwrap();
+                match plan {
+                    PermissionPlan::Change { before, after } => {
+                        prop_assert_eq!(before, current);
+                        prop_assert!(current.contains(after) && after != current);
+                        prop_assert!(!after.intersects(removed));
+                        // Nothing left needs anything that was removed.
+                        prop_assert_eq!(after.with_dependencies(), after);
+                        let gone = current - after;
+                        for &p in &KNOWN {
+                            if after.contains(p) {
+                                prop_assert!(!P::dependencies_of(p).intersects(gone));
+                            }
+                        }
+                        if scheme == TEAMS {
+                            prop_assert!(after.teams_names().is_some() || after.contains(P::RECOVER));
+                        }
+                    }
+                    PermissionPlan::Unchanged { current: c } => {
+                        prop_assert_eq!(c, current);
+                        prop_assert!(!current.intersects(removed));
+                    }
+                    PermissionPlan::RevokeGrant { before, still_via_groups } => {
+                        prop_assert_eq!(before, current);
+                        prop_assert!(still_via_groups.is_empty());
+                        prop_assert!(!current.without_dependents(scheme.widen(removed)).is_grantable());
+                    }
+                    PermissionPlan::NoDirectAccess { .. } => prop_assert!(false, "has a direct grant"),
+                }
+            }
+
+            #[test]
+            fn addition_is_closed_and_keeps_what_was_held(
+                held in perms(), added in perms(), scheme in scheme(), as_group in any::<bool>()
+            ) {
+                let current = scheme.widen(held).with_dependencies();
+                prop_assume!(current.is_grantable() && added.is_grantable());
+                let plan = if as_group {
+                    plan_group_add_permissions(&[g("eng", current)], &group("eng"), added, scheme)
+                } else {
+                    plan_add_permissions(&[u(ALICE, current)], &user(ALICE), &[], added, scheme)
+                }.unwrap();
+                let after = plan.after().expect("a direct grant stays");
+                prop_assert!(after.contains(current) && after.contains(added));
+                prop_assert_eq!(after.with_dependencies(), after);
+                prop_assert_eq!(plan.is_change(), after != current);
+                if scheme == TEAMS {
+                    prop_assert_eq!(scheme.widen(after), after);
+                }
+            }
+        }
     }
 
     fn membership(group: &str, member: &str, state: GroupState) -> GroupMembership {

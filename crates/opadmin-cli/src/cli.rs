@@ -434,6 +434,38 @@ pub enum VaultsCommand {
         #[arg(long, default_value = "allow_viewing,allow_editing")]
         permissions: String,
     },
+    /// Add permissions to people's (or groups') direct grants on a vault; their dependencies are
+    /// added too (on Teams accounts, whole bundles). A person without a direct grant is left
+    /// alone and told which groups give access.
+    AddPermissions {
+        /// Vault name or uuid.
+        vault: String,
+        /// People whose grants change.
+        #[command(flatten)]
+        targets: Targets,
+        /// Groups whose grants change, by name or uuid (repeatable).
+        #[arg(long = "group", value_name = "GROUP")]
+        groups: Vec<String>,
+        /// Comma-separated permissions to add (Business names or Teams bundles).
+        #[arg(long)]
+        permissions: String,
+    },
+    /// Remove permissions from people's (or groups') direct grants on a vault, with every
+    /// permission that needs them (on Teams accounts, whole bundles); removing everything
+    /// revokes the grant. Access through groups is never changed.
+    RemovePermissions {
+        /// Vault name or uuid.
+        vault: String,
+        /// People whose grants change.
+        #[command(flatten)]
+        targets: Targets,
+        /// Groups whose grants change, by name or uuid (repeatable).
+        #[arg(long = "group", value_name = "GROUP")]
+        groups: Vec<String>,
+        /// Comma-separated permissions to remove (Business names or Teams bundles).
+        #[arg(long)]
+        permissions: String,
+    },
     /// Revoke people's (or groups') direct access to a vault; access through groups remains
     /// and is reported.
     Revoke {

@@ -743,6 +743,80 @@ fn vaults_access_people_and_groups_in_every_format() {
 }
 
 #[test]
+fn vaults_add_and_remove_single_permissions() {
+    // Alice has RWE directly on Shared Logins: removing view_and_copy_passwords takes what
+    // needs it along; Bob has no grant there.
+    let json = emu(&[
+        "vaults",
+        "remove-permissions",
+        "Shared Logins",
+        "alice@acme.example",
+        "bob@acme.example",
+        "--permissions",
+        "view_and_copy_passwords",
+        "--format",
+        "json",
+    ])
+    .expect_code(0)
+    .json();
+    let outcomes = objects(&json);
+    let alice = find(outcomes, "target", "alice@acme.example");
+    assert_eq!(alice["action"], "remove_permissions");
+    assert_eq!(alice["outcome"], "changed");
+    assert_eq!(
+        alice["permissions"],
+        serde_json::json!(["view_items", "create_items", "import_items"])
+    );
+    let bob = find(outcomes, "target", "bob@acme.example");
+    assert_eq!(bob["outcome"], "no_direct_access");
+
+    // Alice reaches Engineering through the Engineering group only.
+    let csv = emu(&[
+        "vaults",
+        "add-permissions",
+        "Engineering",
+        "alice@acme.example",
+        "--permissions",
+        "manage_vault",
+        "--format",
+        "csv",
+    ])
+    .expect_code(0);
+    assert!(csv.stdout.contains(",no_direct_access,"), "{}", csv.stdout);
+    assert!(csv.stdout.contains(",Engineering,"), "{}", csv.stdout);
+
+    let table = emu(&[
+        "vaults",
+        "add-permissions",
+        "Marketing",
+        "--group",
+        "Marketing",
+        "--permissions",
+        "manage_vault",
+    ])
+    .expect_code(0);
+    assert!(table.stdout.contains("changed"), "{}", table.stdout);
+    assert!(table.stdout.contains("manage_vault"), "{}", table.stdout);
+
+    emu(&[
+        "vaults",
+        "remove-permissions",
+        "Shared Logins",
+        "alice@acme.example",
+    ])
+    .expect_code(2);
+    emu(&[
+        "vaults",
+        "add-permissions",
+        "Shared Logins",
+        "alice@acme.example",
+        "--permissions",
+        "fly",
+    ])
+    .expect_code(2);
+}
+
+#[test]
 fn vaults_grant_all_three_outcomes() {
     let json = emu(&[
         "vaults",

@@ -315,6 +315,80 @@ pub enum RevokeOutcome {
     },
 }
 
+/// What adding or removing single vault permissions did (`add_vault_permissions`,
+/// `remove_vault_permissions` and their group versions).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum PermissionChange {
+    /// The direct grant was changed.
+    Changed {
+        /// The grant before.
+        before: VaultPermissions,
+        /// The grant now (closed under dependencies).
+        after: VaultPermissions,
+    },
+    /// The direct grant already was what was asked: nothing was sent.
+    Unchanged {
+        /// The grant.
+        current: VaultPermissions,
+    },
+    /// There is no direct grant to change: nothing was changed (grant access first). For a
+    /// person, any access comes through these groups.
+    NoDirectAccess {
+        /// Groups that give access (empty for a group, or a person without any access).
+        via_groups: Vec<GroupGrant>,
+    },
+    /// Removing the permissions left nothing, so the whole direct grant was revoked. For a
+    /// person, access through these groups remains.
+    Revoked {
+        /// The grant before.
+        before: VaultPermissions,
+        /// Groups that still give access.
+        still_via_groups: Vec<GroupGrant>,
+    },
+    /// Like [`Changed`](Self::Changed), although sending the change failed in a way that may
+    /// have come after the server applied it: reading the vault afterwards showed the new
+    /// grant, so it was not sent again.
+    ChangedDespiteFailure {
+        /// The grant before.
+        before: VaultPermissions,
+        /// The grant now.
+        after: VaultPermissions,
+    },
+    /// Like [`Revoked`](Self::Revoked), although sending the revocation failed in a way that
+    /// may have come after the server applied it: reading the vault afterwards showed no
+    /// direct grant, so it was not sent again.
+    RevokedDespiteFailure {
+        /// The grant before.
+        before: VaultPermissions,
+        /// Groups that still give access.
+        still_via_groups: Vec<GroupGrant>,
+    },
+}
+
+impl PermissionChange {
+    /// True when the vault's access changed.
+    pub fn is_change(&self) -> bool {
+        !matches!(
+            self,
+            PermissionChange::Unchanged { .. } | PermissionChange::NoDirectAccess { .. }
+        )
+    }
+
+    /// The direct grant after the call (`None` when there is none).
+    pub fn after(&self) -> Option<VaultPermissions> {
+        match self {
+            PermissionChange::Changed { after, .. }
+            | PermissionChange::ChangedDespiteFailure { after, .. } => Some(*after),
+            PermissionChange::Unchanged { current } => Some(*current),
+            PermissionChange::NoDirectAccess { .. }
+            | PermissionChange::Revoked { .. }
+            | PermissionChange::RevokedDespiteFailure { .. } => None,
+        }
+    }
+}
+
 /// What a group-membership change did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
@@ -594,5 +668,34 @@ impl Invitation {
             email: email.into(),
             despite_failure: false,
         }
+    }
+}
+
+#[cfg(test)]
+mod permission_change_tests {
+    use super::*;
+
+    #[test]
+    fn permission_change_after_and_is_change() {
+        let unchanged = PermissionChange::Unchanged {
+            current: VaultPermissions::RWE,
+        };
+        assert!(!unchanged.is_change());
+        assert_eq!(unchanged.after(), Some(VaultPermissions::RWE));
+        let none = PermissionChange::NoDirectAccess { via_groups: vec![] };
+        assert!(!none.is_change());
+        assert_eq!(none.after(), None);
+        let despite = PermissionChange::ChangedDespiteFailure {
+            before: VaultPermissions::RWE,
+            after: VaultPermissions::READ_ITEM,
+        };
+        assert!(despite.is_change());
+        assert_eq!(despite.after(), Some(VaultPermissions::READ_ITEM));
+        let revoked = PermissionChange::RevokedDespiteFailure {
+            before: VaultPermissions::RWE,
+            still_via_groups: vec![],
+        };
+        assert!(revoked.is_change());
+        assert_eq!(revoked.after(), None);
     }
 }

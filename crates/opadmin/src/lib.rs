@@ -74,9 +74,9 @@ pub use opadmin_api::types::{
 };
 pub use opadmin_directory::{
     Accessor, AccountInfo, BulkResult, Capabilities, Directory, Error, GrantOutcome, Group,
-    GroupGrant, GroupMember, Invitation, MembershipOutcome, PendingInvitation, Result,
-    RevokeOutcome, SkipReason, SkippedItem, SkippedKind, Snapshot, User, UserAccess, UserRef,
-    Vault, VaultSummary,
+    GroupGrant, GroupMember, Invitation, MembershipOutcome, PendingInvitation, PermissionChange,
+    Result, RevokeOutcome, SkipReason, SkippedItem, SkippedKind, Snapshot, User, UserAccess,
+    UserRef, Vault, VaultSummary,
 };
 /// The SCIM bridge backend (crate `opadmin-scim`, feature `scim`, on by default): its client, wire
 /// models and [`ScimDirectory`].

@@ -1,10 +1,13 @@
-//! `vaults list|access|grant|revoke`.
+//! `vaults list|access|grant|revoke|add-permissions|remove-permissions`.
 
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
-use opadmin::{Admin, GrantOutcome, GroupGrant, GroupId, RevokeOutcome, VaultId, VaultPermissions};
+use opadmin::{
+    Admin, GrantOutcome, GroupGrant, GroupId, PermissionChange, RevokeOutcome, VaultId,
+    VaultPermissions,
+};
 
 use crate::cli::{Targets, VaultsCommand};
 use crate::exit::CliError;
@@ -112,6 +115,18 @@ pub async fn run(admin: &Admin, command: VaultsCommand, out: &mut Output) -> Res
             )
             .await
         }
+        VaultsCommand::AddPermissions {
+            vault,
+            targets,
+            groups,
+            permissions,
+        } => edit(admin, out, true, &vault, &targets, &groups, &permissions).await,
+        VaultsCommand::RemovePermissions {
+            vault,
+            targets,
+            groups,
+            permissions,
+        } => edit(admin, out, false, &vault, &targets, &groups, &permissions).await,
         VaultsCommand::Revoke {
             vault,
             targets,
@@ -133,6 +148,38 @@ pub async fn run(admin: &Admin, command: VaultsCommand, out: &mut Output) -> Res
             .await
         }
     }
+}
+
+/// `vaults add-permissions` (`add`) or `vaults remove-permissions`.
+async fn edit(
+    admin: &Admin,
+    out: &mut Output,
+    add: bool,
+    vault: &str,
+    targets: &Targets,
+    groups: &[String],
+    permissions: &str,
+) -> Result<(), CliError> {
+    let permissions = parse_permissions(permissions)?;
+    let (who, bulk, ctx) = prepare(admin, vault, targets, groups).await?;
+    let (action, verb) = if add {
+        ("add_permissions", "Adding")
+    } else {
+        ("remove_permissions", "Removing")
+    };
+    act(
+        admin,
+        out,
+        action,
+        &format!("{verb} permissions on {}", ctx.vault_name),
+        who,
+        bulk,
+        |admin, who: Who| {
+            let ctx = ctx.clone();
+            async move { change_permissions(&admin, &ctx, who, add, permissions).await }
+        },
+    )
+    .await
 }
 
 /// Parses `--permissions`: a comma-separated list that must name at least one permission.
@@ -275,6 +322,104 @@ pub async fn revoke(admin: &Admin, ctx: &Context, who: Who) -> opadmin::Result<O
         }
         // An outcome added by a newer opadmin: reported as it is.
         other => OutcomeRecord::ok("revoke", target, id, "other", format!("{other:?}")),
+    };
+    Ok(record)
+}
+
+/// Adds (`add`) or removes permissions on one person's or group's direct grant, and says what
+/// happened.
+pub async fn change_permissions(
+    admin: &Admin,
+    ctx: &Context,
+    who: Who,
+    add: bool,
+    permissions: VaultPermissions,
+) -> opadmin::Result<OutcomeRecord> {
+    let vault = &ctx.vault_name;
+    let action = if add {
+        "add_permissions"
+    } else {
+        "remove_permissions"
+    };
+    let (target, id, outcome) = match &who {
+        Who::User(u) => {
+            let outcome = if add {
+                admin
+                    .add_vault_permissions(&ctx.vault, u.as_str(), permissions)
+                    .await?
+            } else {
+                admin
+                    .remove_vault_permissions(&ctx.vault, u.as_str(), permissions)
+                    .await?
+            };
+            (u.clone(), None, outcome)
+        }
+        Who::Group(id, _) => {
+            let outcome = if add {
+                admin
+                    .add_group_vault_permissions(&ctx.vault, id, permissions)
+                    .await?
+            } else {
+                admin
+                    .remove_group_vault_permissions(&ctx.vault, id, permissions)
+                    .await?
+            };
+            (who.to_string(), Some(id.to_string()), outcome)
+        }
+    };
+    let record = match outcome {
+        PermissionChange::Changed { after, .. }
+        | PermissionChange::ChangedDespiteFailure { after, .. } => OutcomeRecord::ok(
+            action,
+            target.clone(),
+            id,
+            "changed",
+            format!("{target}'s direct access to {vault} is now {after}"),
+        )
+        .with_permissions(after),
+        PermissionChange::Unchanged { current } => OutcomeRecord::ok(
+            action,
+            target.clone(),
+            id,
+            "unchanged",
+            format!("{target}'s direct access to {vault} already is {current}; nothing changed"),
+        )
+        .with_permissions(current),
+        PermissionChange::NoDirectAccess { via_groups } => {
+            let names = ctx.names(&via_groups);
+            let message = if names.is_empty() {
+                format!(
+                    "{target} has no direct access to {vault}; nothing changed (grant access first)"
+                )
+            } else {
+                format!(
+                    "{target} has no direct access to {vault}, so nothing changed; access through {} is not changed by this command",
+                    and_list(&names)
+                )
+            };
+            OutcomeRecord::ok(action, target, id, "no_direct_access", message).with_groups(names)
+        }
+        PermissionChange::Revoked {
+            still_via_groups, ..
+        }
+        | PermissionChange::RevokedDespiteFailure {
+            still_via_groups, ..
+        } => {
+            let names = ctx.names(&still_via_groups);
+            let message = if names.is_empty() {
+                format!(
+                    "no permission was left, so {target}'s direct access to {vault} was revoked"
+                )
+            } else {
+                format!(
+                    "no permission was left, so {target}'s direct access to {vault} was revoked; access through {} remains",
+                    and_list(&names)
+                )
+            };
+            OutcomeRecord::ok(action, target, id, "revoked", message).with_groups(names)
+        }
+        // An outcome added by a newer opadmin: reported as it is.
+        other => OutcomeRecord::ok(action, target.clone(), id, "other", format!("{other:?}")),
     };
     Ok(record)
 }

@@ -1,14 +1,24 @@
 //! Vault access: grant, revoke and change permissions, for people and for groups.
 
 use opadmin_api::ApiError;
-use opadmin_api::access::{self, GrantPlan, RevokePlan};
+use opadmin_api::access::{self, GrantPlan, PermissionPlan, PermissionScheme, RevokePlan};
+use opadmin_api::account::AccountAttr;
 use opadmin_api::models::{self, AccessorType};
 use opadmin_api::types::{GroupId, UserId, VaultId, VaultPermissions};
 
 use super::Admin;
 use super::converge::Converged;
 use crate::error::{Error, Result};
-use crate::model::{GrantOutcome, RevokeOutcome, UserRef};
+use crate::model::{GrantOutcome, PermissionChange, RevokeOutcome, UserRef};
+
+/// Whether single permissions are added or removed.
+#[derive(Clone, Copy)]
+enum Edit {
+    /// Add them (with their dependencies).
+    Add,
+    /// Remove them (with their dependents).
+    Remove,
+}
 
 /// Who a vault grant is for: a person or a group.
 #[derive(Clone, Copy)]
@@ -262,5 +272,183 @@ impl Admin {
         )
         .await?;
         Ok(permissions)
+    }
+
+    /// The permission scheme of the signed-in account (Teams bundles or Business permissions),
+    /// from its plan.
+    async fn permission_scheme(&self) -> Result<PermissionScheme> {
+        let account = self.client().account_with(&[AccountAttr::Tier]).await?;
+        Ok(PermissionScheme::for_plan(&account.plan()))
+    }
+
+    /// Adds or removes single permissions on the direct grant of `who`: planned by the pure
+    /// rules, then sent as one set-permissions write (or, when nothing would be left, as the
+    /// revocation of the grant).
+    async fn edit_permissions(
+        &self,
+        vault: &VaultId,
+        who: Grantee<'_>,
+        edit: Edit,
+        permissions: VaultPermissions,
+    ) -> Result<PermissionChange> {
+        let scheme = self.permission_scheme().await?;
+        let v = self.vault_with_access(vault).await?;
+        let records = v.access.as_deref().unwrap_or_default();
+        let plan = match who {
+            Grantee::Person(user) => {
+                let groups = self.groups_of(user).await?;
+                match edit {
+                    Edit::Add => {
+                        access::plan_add_permissions(records, user, &groups, permissions, scheme)?
+                    }
+                    Edit::Remove => access::plan_remove_permissions(
+                        records,
+                        user,
+                        &groups,
+                        permissions,
+                        scheme,
+                    )?,
+                }
+            }
+            Grantee::Group(group) => match edit {
+                Edit::Add => {
+                    access::plan_group_add_permissions(records, group, permissions, scheme)?
+                }
+                Edit::Remove => {
+                    access::plan_group_remove_permissions(records, group, permissions, scheme)?
+                }
+            },
+        };
+        match plan {
+            PermissionPlan::Unchanged { current } => Ok(PermissionChange::Unchanged { current }),
+            PermissionPlan::NoDirectAccess { via_groups } => {
+                Ok(PermissionChange::NoDirectAccess { via_groups })
+            }
+            PermissionPlan::Change { before, after } => {
+                Self::require_manage(&v)?;
+                let sent = self
+                    .converge(
+                        "vault.acl",
+                        || async {
+                            match who {
+                                Grantee::Person(user) => {
+                                    self.client()
+                                        .set_user_vault_permissions(vault, user, after)
+                                        .await?
+                                }
+                                Grantee::Group(group) => {
+                                    self.client()
+                                        .set_group_vault_permissions(vault, group, after)
+                                        .await?
+                                }
+                            }
+                            Ok(())
+                        },
+                        || async { Ok(self.direct_acl(vault, who).await? == Some(after)) },
+                    )
+                    .await?;
+                Ok(match sent {
+                    Converged::Sent(()) => PermissionChange::Changed { before, after },
+                    Converged::DespiteFailure => {
+                        PermissionChange::ChangedDespiteFailure { before, after }
+                    }
+                })
+            }
+            PermissionPlan::RevokeGrant {
+                before,
+                still_via_groups,
+            } => {
+                Self::require_manage(&v)?;
+                let sent = self
+                    .converge(
+                        "vault.revoke",
+                        || async {
+                            match who {
+                                Grantee::Person(user) => {
+                                    self.client().revoke_user_vault_access(vault, user).await?
+                                }
+                                Grantee::Group(group) => {
+                                    self.client()
+                                        .revoke_group_vault_access(vault, group)
+                                        .await?
+                                }
+                            }
+                            Ok(())
+                        },
+                        || async { Ok(self.direct_acl(vault, who).await?.is_none()) },
+                    )
+                    .await?;
+                Ok(match sent {
+                    Converged::Sent(()) => PermissionChange::Revoked {
+                        before,
+                        still_via_groups,
+                    },
+                    Converged::DespiteFailure => PermissionChange::RevokedDespiteFailure {
+                        before,
+                        still_via_groups,
+                    },
+                })
+            }
+        }
+    }
+
+    /// Adds permissions to a person's direct grant on a vault: the asked permissions, closed
+    /// under their dependencies, are joined to the grant (on a Teams or Families account, as
+    /// whole bundles: `edit_items` adds `allow_editing` and `allow_viewing`). Unlike
+    /// [`grant_vault_access`](Self::grant_vault_access), which leaves a direct grant alone,
+    /// this changes it; a person without a direct grant is not granted anything
+    /// ([`PermissionChange::NoDirectAccess`], naming the groups that give access). Needs
+    /// Manage Vault on that vault when something is to change.
+    pub async fn add_vault_permissions(
+        &self,
+        vault: &VaultId,
+        user: impl Into<UserRef>,
+        permissions: VaultPermissions,
+    ) -> Result<PermissionChange> {
+        self.deny_service_account("changing a person's vault permissions")?;
+        let user_id = self.id_of(user).await?;
+        self.edit_permissions(vault, Grantee::Person(&user_id), Edit::Add, permissions)
+            .await
+    }
+
+    /// Removes permissions from a person's direct grant on a vault, together with every
+    /// permission that needs one of them (removing `view_and_copy_passwords` removes
+    /// `edit_items` too; on a Teams or Families account, whole bundles). When nothing would be
+    /// left, the direct grant is revoked ([`PermissionChange::Revoked`]). Access through
+    /// groups is never changed; without a direct grant nothing is
+    /// ([`PermissionChange::NoDirectAccess`], naming the groups). Needs Manage Vault on that
+    /// vault when something is to change.
+    pub async fn remove_vault_permissions(
+        &self,
+        vault: &VaultId,
+        user: impl Into<UserRef>,
+        permissions: VaultPermissions,
+    ) -> Result<PermissionChange> {
+        self.deny_service_account("changing a person's vault permissions")?;
+        let user_id = self.id_of(user).await?;
+        self.edit_permissions(vault, Grantee::Person(&user_id), Edit::Remove, permissions)
+            .await
+    }
+
+    /// [`add_vault_permissions`](Self::add_vault_permissions) for a group's grant.
+    pub async fn add_group_vault_permissions(
+        &self,
+        vault: &VaultId,
+        group: &GroupId,
+        permissions: VaultPermissions,
+    ) -> Result<PermissionChange> {
+        self.edit_permissions(vault, Grantee::Group(group), Edit::Add, permissions)
+            .await
+    }
+
+    /// [`remove_vault_permissions`](Self::remove_vault_permissions) for a group's grant.
+    pub async fn remove_group_vault_permissions(
+        &self,
+        vault: &VaultId,
+        group: &GroupId,
+        permissions: VaultPermissions,
+    ) -> Result<PermissionChange> {
+        self.edit_permissions(vault, Grantee::Group(group), Edit::Remove, permissions)
+            .await
     }
 }
