@@ -156,25 +156,7 @@ impl Admin {
                 still_via_groups, ..
             } => {
                 Self::require_manage(&v)?;
-                let sent = self
-                    .converge(
-                        "vault.revoke",
-                        || async {
-                            match from {
-                                Grantee::Person(user) => {
-                                    self.client().revoke_user_vault_access(vault, user).await?
-                                }
-                                Grantee::Group(group) => {
-                                    self.client()
-                                        .revoke_group_vault_access(vault, group)
-                                        .await?
-                                }
-                            }
-                            Ok(())
-                        },
-                        || async { Ok(self.direct_acl(vault, from).await?.is_none()) },
-                    )
-                    .await?;
+                let sent = self.revoke_direct(vault, from).await?;
                 Ok(match sent {
                     Converged::Sent(()) => RevokeOutcome::Revoked { still_via_groups },
                     Converged::DespiteFailure => {
@@ -359,25 +341,7 @@ impl Admin {
                 still_via_groups,
             } => {
                 Self::require_manage(&v)?;
-                let sent = self
-                    .converge(
-                        "vault.revoke",
-                        || async {
-                            match who {
-                                Grantee::Person(user) => {
-                                    self.client().revoke_user_vault_access(vault, user).await?
-                                }
-                                Grantee::Group(group) => {
-                                    self.client()
-                                        .revoke_group_vault_access(vault, group)
-                                        .await?
-                                }
-                            }
-                            Ok(())
-                        },
-                        || async { Ok(self.direct_acl(vault, who).await?.is_none()) },
-                    )
-                    .await?;
+                let sent = self.revoke_direct(vault, who).await?;
                 Ok(match sent {
                     Converged::Sent(()) => PermissionChange::Revoked {
                         before,
@@ -450,5 +414,30 @@ impl Admin {
     ) -> Result<PermissionChange> {
         self.edit_permissions(vault, Grantee::Group(group), Edit::Remove, permissions)
             .await
+    }
+}
+
+impl Admin {
+    /// Removes a person's or group's direct grant on a vault, settling a failure that may have
+    /// come after the server applied it by reading the grant (decision 20).
+    async fn revoke_direct(&self, vault: &VaultId, who: Grantee<'_>) -> Result<Converged<()>> {
+        self.converge(
+            "vault.revoke",
+            || async {
+                match who {
+                    Grantee::Person(user) => {
+                        self.client().revoke_user_vault_access(vault, user).await?
+                    }
+                    Grantee::Group(group) => {
+                        self.client()
+                            .revoke_group_vault_access(vault, group)
+                            .await?
+                    }
+                }
+                Ok(())
+            },
+            || async { Ok(self.direct_acl(vault, who).await?.is_none()) },
+        )
+        .await
     }
 }
