@@ -94,6 +94,12 @@ pub struct Cli {
     )]
     pub format: Format,
 
+    /// Answer yes to confirmation questions: destructive bulk changes (several people or
+    /// groups, or a --file) ask first on a terminal, and without a terminal they are refused
+    /// unless this is given.
+    #[arg(long, short = 'y', global = true, help_heading = "Changes")]
+    pub yes: bool,
+
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -274,7 +280,7 @@ pub enum Part {
 }
 
 /// Targets named on the command line and/or in a file.
-#[derive(Debug, Args)]
+#[derive(Debug, Default, Args)]
 pub struct Targets {
     /// People by email or uuid.
     #[arg(value_name = "USER")]
@@ -288,6 +294,10 @@ pub struct Targets {
     /// Set once the file's entries have been read into `users` (before signing in).
     #[arg(skip)]
     pub from_file: bool,
+
+    /// Names from the file's `name` column (when it is a CSV with one), by lower-cased email.
+    #[arg(skip)]
+    pub names: std::collections::HashMap<String, String>,
 }
 
 /// `users ...`.
@@ -304,15 +314,18 @@ pub enum UsersCommand {
         /// Email or uuid.
         user: String,
     },
-    /// Invite a person (1Password Business); confirm them once they accept.
+    /// Invite people (1Password Business); confirm them once they accept. With --file, a CSV
+    /// may also have a `name` column.
     Invite {
-        /// The invitee's email.
-        email: String,
-        /// Invite as a guest instead of a member.
+        /// The invitees' emails, and/or a file of them.
+        #[command(flatten)]
+        targets: Targets,
+        /// Invite as guests instead of members.
         #[arg(long)]
         guest: bool,
-        /// The invitee's name (the invitee enters it when accepting; kept for other backends).
-        #[arg(long)]
+        /// The invitee's name, for one invitee named on the command line (the invitee enters
+        /// it when accepting; kept for other backends).
+        #[arg(long, conflicts_with = "file")]
         name: Option<String>,
     },
     /// Confirm people who accepted their invitation.

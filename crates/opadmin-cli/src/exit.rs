@@ -18,7 +18,9 @@ Exit codes:
   7  still rate limited after retries
   8  partial failure: some targets of a bulk action (a --file command, several targets,
      users confirm --all) failed, each target's outcome is printed; or sync could not read
-     some items, which are listed as skipped after everything that was read";
+     some items, which are listed as skipped after everything that was read
+  9  not confirmed: a destructive change was declined at its confirmation question (nothing
+     was sent)";
 
 /// What kind of failure ended the command; each kind has its own exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,6 +41,8 @@ pub enum Kind {
     RateLimited,
     /// Some targets of a bulk action failed (8).
     PartialFailure,
+    /// A destructive change was declined at its confirmation question (9).
+    Declined,
 }
 
 impl Kind {
@@ -53,6 +57,7 @@ impl Kind {
             Kind::NotFound => 6,
             Kind::RateLimited => 7,
             Kind::PartialFailure => 8,
+            Kind::Declined => 9,
         }
     }
 
@@ -67,6 +72,7 @@ impl Kind {
             Kind::NotFound => "not_found",
             Kind::RateLimited => "rate_limited",
             Kind::PartialFailure => "partial_failure",
+            Kind::Declined => "declined",
         }
     }
 }
@@ -121,6 +127,9 @@ pub enum CliError {
         /// How many items were skipped.
         skipped: usize,
     },
+    /// The user answered no to a confirmation question; nothing was sent.
+    #[error("not confirmed: nothing was changed")]
+    Declined,
     /// Anything else, in plain words.
     #[error("{0}")]
     Other(String),
@@ -135,6 +144,7 @@ impl CliError {
             CliError::VaultNotVisible(_) => Kind::PermissionDenied,
             CliError::Partial { .. } | CliError::Incomplete { .. } => Kind::PartialFailure,
             CliError::Other(_) => Kind::Other,
+            CliError::Declined => Kind::Declined,
         }
     }
 
@@ -175,6 +185,7 @@ mod tests {
             Kind::NotFound,
             Kind::RateLimited,
             Kind::PartialFailure,
+            Kind::Declined,
         ];
         let mut codes: Vec<u8> = kinds.iter().map(|k| k.code()).collect();
         codes.sort_unstable();

@@ -23,6 +23,7 @@
 
 mod cli;
 mod commands;
+mod confirm;
 mod connect;
 mod device_file;
 mod exit;
@@ -105,6 +106,9 @@ fn run(cli: Cli) -> Result<(), CliError> {
     }
     let mut command = cli.command;
     commands::prepare(&mut command, cli.connection.password_stdin)?;
+    if let Some(question) = confirm::question(&command) {
+        confirm::ask(&question, cli.yes)?;
+    }
     let login = connect::gather(&cli.connection)?;
     runtime.block_on(async {
         let session = connect::sign_in(login, concurrency).await?;

@@ -18,7 +18,12 @@ pub const MAX_FILE: u64 = 16 << 20;
 /// that a missing file or a bad list is reported without signing in.
 pub fn load(targets: &mut Targets) -> Result<(), CliError> {
     if let Some(path) = targets.file.take() {
-        targets.users.extend(parse(&read(&path)?)?);
+        for (email, name) in parse_rows(&read(&path)?)? {
+            if let Some(name) = name {
+                targets.names.insert(email.to_lowercase(), name);
+            }
+            targets.users.push(email);
+        }
         targets.from_file = true;
     }
     Ok(())
@@ -82,7 +87,17 @@ fn too_long(line: usize) -> CliError {
 /// Parses a target list: a CSV whose header has an `email` column (when the first line holds
 /// a comma or is just `email`), else one entry per line; blank lines and `#` comments are
 /// skipped. A line or entry longer than [`MAX_LINE`] bytes is an error.
+#[cfg(test)]
 pub fn parse(text: &str) -> Result<Vec<String>, CliError> {
+    Ok(parse_rows(text)?
+        .into_iter()
+        .map(|(email, _)| email)
+        .collect())
+}
+
+/// As [`parse`], with each entry's name when the list is a CSV with a `name` column (an empty
+/// name is none).
+pub fn parse_rows(text: &str) -> Result<Vec<(String, Option<String>)>, CliError> {
     let text = text.trim_start_matches('\u{feff}');
     if let Some(at) = text.lines().position(|l| l.len() > MAX_LINE) {
         return Err(too_long(at + 1));
@@ -100,7 +115,7 @@ pub fn parse(text: &str) -> Result<Vec<String>, CliError> {
             .lines()
             .map(str::trim)
             .filter(|l| !l.is_empty() && !l.starts_with('#'))
-            .map(str::to_owned)
+            .map(|l| (l.to_owned(), None))
             .collect());
     }
     let mut reader = csv::ReaderBuilder::new()
@@ -120,6 +135,7 @@ pub fn parse(text: &str) -> Result<Vec<String>, CliError> {
                 "the target list looks like CSV but has no `email` column in its header".into(),
             )
         })?;
+    let name_column = headers.iter().position(|h| h.eq_ignore_ascii_case("name"));
     let mut out = Vec::new();
     for (i, row) in reader.records().enumerate() {
         let row =
@@ -131,7 +147,11 @@ pub fn parse(text: &str) -> Result<Vec<String>, CliError> {
                     row.position().map_or(i + 2, |p| p.line() as usize),
                 ));
             }
-            out.push(email.to_owned());
+            let name = name_column
+                .and_then(|c| row.get(c))
+                .filter(|n| !n.is_empty())
+                .map(str::to_owned);
+            out.push((email.to_owned(), name));
         }
     }
     Ok(out)
@@ -158,6 +178,13 @@ mod tests {
             Some(vec!["alice@acme.example".into(), "bob@acme.example".into()])
         );
         assert!(parse("name,team\nAlice,x\n").is_err());
+        assert_eq!(
+            parse_rows("Name,email\nAlice Liddell,alice@acme.example\n,bob@acme.example\n").ok(),
+            Some(vec![
+                ("alice@acme.example".into(), Some("Alice Liddell".into())),
+                ("bob@acme.example".into(), None)
+            ])
+        );
         assert_eq!(
             parse("email\nalice@acme.example\n").ok(),
             Some(vec!["alice@acme.example".into()])
@@ -264,7 +291,7 @@ mod tests {
             fn collect_keeps_first_occurrences(
                 users in proptest::collection::vec(prop_oneof![email(), Just(String::new()), Just("  A@B.CO ".to_owned()), Just("a@b.co".to_owned())], 0..12),
             ) {
-                let targets = Targets { users: users.clone(), file: None, from_file: true };
+                let targets = Targets { users: users.clone(), file: None, from_file: true, ..Targets::default() };
                 let (all, bulk) = collect(&targets, true).unwrap();
                 prop_assert!(bulk);
                 let mut expected: Vec<String> = Vec::new();

@@ -441,7 +441,10 @@ fn bulk_suspend_from_a_file_reports_each_target_and_exits_8_on_partial_failure()
     )
     .expect("write list");
     let path = list.to_string_lossy().into_owned();
-    let run = emu(&["users", "suspend", "--file", &path, "--format", "json"]).expect_code(8);
+    let run = emu(&[
+        "users", "suspend", "--yes", "--file", &path, "--format", "json",
+    ])
+    .expect_code(8);
     let outcomes = objects(&run.json()).clone();
     assert_eq!(outcomes.len(), 3);
     assert_eq!(
@@ -484,7 +487,14 @@ fn bulk_suspend_from_a_file_reports_each_target_and_exits_8_on_partial_failure()
     );
 
     // All succeed: exit 0, and several positional targets are a bulk action too.
-    let run = emu(&["users", "remove", "erin@acme.example", "gina@acme.example"]).expect_code(0);
+    let run = emu(&[
+        "users",
+        "remove",
+        "--yes",
+        "erin@acme.example",
+        "gina@acme.example",
+    ])
+    .expect_code(0);
     assert_eq!(run.stdout.matches("removed").count(), 4, "{}", run.stdout);
     std::fs::remove_dir_all(&dir).ok();
 }
@@ -497,6 +507,7 @@ fn bulk_targets_from_stdin() {
                 "--emulator",
                 "users",
                 "suspend",
+                "--yes",
                 "--file",
                 "-",
                 "--format",
@@ -749,6 +760,7 @@ fn vaults_add_and_remove_single_permissions() {
     let json = emu(&[
         "vaults",
         "remove-permissions",
+        "--yes",
         "Shared Logins",
         "alice@acme.example",
         "bob@acme.example",
@@ -939,7 +951,7 @@ fn bulk_vault_grant_from_a_file_with_a_failure_exits_8() {
         find(&outcomes, "target", "nobody@acme.example")["error"],
         "not_found"
     );
-    let run = emu(&["vaults", "revoke", "Engineering", "--file", &path]).expect_code(8);
+    let run = emu(&["vaults", "revoke", "--yes", "Engineering", "--file", &path]).expect_code(8);
     assert!(run.stdout.contains("failed") && run.stdout.contains("no_direct_access"));
     std::fs::remove_dir_all(&dir).ok();
 }

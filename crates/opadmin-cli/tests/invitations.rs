@@ -93,6 +93,7 @@ fn invitations_are_listed_resent_and_revoked() {
         &[
             "users",
             "revoke-invitation",
+            "--yes",
             "one@acme.example",
             "nobody@acme.example",
             "two@acme.example",
@@ -109,4 +110,69 @@ fn invitations_are_listed_resent_and_revoked() {
     ] {
         assert!(stdout.contains(email), "{email} reported: {stdout}");
     }
+}
+
+#[test]
+fn invite_from_a_file() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let emulator = invited(&rt, &[]);
+    let dir = std::env::temp_dir().join(format!("opadmin-invite-file-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let list = dir.join("joiners.csv");
+    // A CSV with a name column; the repeated address is invited once.
+    std::fs::write(
+        &list,
+        "email,name\nnew.one@acme.example,New One\nnew.two@acme.example,\nNEW.ONE@acme.example,Again\n",
+    )
+    .expect("write the list");
+    let path = list.to_string_lossy().into_owned();
+    let (code, stdout, stderr) = opadmin(
+        &emulator,
+        &[
+            "users", "invite", "--guest", "--file", &path, "--format", "json",
+        ],
+    );
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let outcomes: Value = serde_json::from_str(&stdout).expect("JSON");
+    let outcomes = outcomes.as_array().expect("a list");
+    assert_eq!(outcomes.len(), 2, "{stdout}");
+    assert!(
+        outcomes.iter().all(|o| o["outcome"] == "invited"),
+        "{stdout}"
+    );
+
+    let pending = rt.block_on(async {
+        let owner = emulator.owner().clone();
+        let admin = Admin::builder()
+            .address(emulator.address())
+            .credentials(&owner.email, &owner.password, &owner.secret_key)
+            .build()
+            .await
+            .expect("the owner signs in");
+        admin.invitations().await.expect("invitations")
+    });
+    let mut emails: Vec<(&str, UserType)> = pending
+        .iter()
+        .map(|p| (p.email.as_str(), p.user_type))
+        .collect();
+    emails.sort_unstable_by_key(|(e, _)| *e);
+    assert_eq!(
+        emails,
+        [
+            ("new.one@acme.example", UserType::Guest),
+            ("new.two@acme.example", UserType::Guest)
+        ]
+    );
+
+    // --name is for one invitee: with a file it is a usage error before signing in.
+    let (code, _, stderr) = opadmin(
+        &emulator,
+        &["users", "invite", "--name", "X", "--file", &path],
+    );
+    assert_eq!(code, 2, "{stderr}");
+    std::fs::remove_dir_all(&dir).ok();
 }

@@ -35,26 +35,44 @@ pub async fn run(command: Command, session: &Session, out: &mut Output) -> Resul
 /// name, state or target list is a usage error without signing in.
 pub fn prepare(command: &mut Command, password_stdin: bool) -> Result<(), CliError> {
     use crate::cli::{GroupsCommand as G, VaultsCommand as V};
+    if let Command::Users(UsersCommand::List { state: Some(state) }) = command {
+        state
+            .parse::<opadmin::UserState>()
+            .map_err(|e| CliError::Usage(e.to_string()))?;
+        return Ok(());
+    }
+    if let Command::Vaults(
+        V::Grant { permissions, .. }
+        | V::AddPermissions { permissions, .. }
+        | V::RemovePermissions { permissions, .. },
+    ) = command
+    {
+        vaults::parse_permissions(permissions)?;
+    }
+    // Commands that act on groups as well as people may name no people.
+    let allow_empty = matches!(
+        command,
+        Command::Vaults(
+            V::Grant { groups, .. }
+            | V::Revoke { groups, .. }
+            | V::AddPermissions { groups, .. }
+            | V::RemovePermissions { groups, .. }
+        ) if !groups.is_empty()
+    );
     let targets = match command {
-        Command::Users(UsersCommand::List { state: Some(state) }) => {
-            state
-                .parse::<opadmin::UserState>()
-                .map_err(|e| CliError::Usage(e.to_string()))?;
-            return Ok(());
-        }
         Command::Users(
-            UsersCommand::Suspend(t) | UsersCommand::Reactivate(t) | UsersCommand::Remove(t),
+            UsersCommand::Suspend(t)
+            | UsersCommand::Reactivate(t)
+            | UsersCommand::Remove(t)
+            | UsersCommand::Invite { targets: t, .. },
+        )
+        | Command::Groups(G::Add { targets: t, .. } | G::Remove { targets: t, .. })
+        | Command::Vaults(
+            V::Grant { targets: t, .. }
+            | V::Revoke { targets: t, .. }
+            | V::AddPermissions { targets: t, .. }
+            | V::RemovePermissions { targets: t, .. },
         ) => t,
-        Command::Groups(G::Add { targets, .. } | G::Remove { targets, .. }) => targets,
-        Command::Vaults(V::Grant {
-            targets,
-            permissions,
-            ..
-        }) => {
-            vaults::parse_permissions(permissions)?;
-            targets
-        }
-        Command::Vaults(V::Revoke { targets, .. }) => targets,
         _ => return Ok(()),
     };
     if password_stdin
@@ -68,18 +86,7 @@ pub fn prepare(command: &mut Command, password_stdin: bool) -> Result<(), CliErr
         ));
     }
     crate::targets::load(targets)?;
-    let allow_empty = matches!(
-        command,
-        Command::Vaults(V::Grant { groups, .. } | V::Revoke { groups, .. }) if !groups.is_empty()
-    );
-    if let Command::Users(
-        UsersCommand::Suspend(t) | UsersCommand::Reactivate(t) | UsersCommand::Remove(t),
-    )
-    | Command::Groups(G::Add { targets: t, .. } | G::Remove { targets: t, .. })
-    | Command::Vaults(V::Grant { targets: t, .. } | V::Revoke { targets: t, .. }) = command
-    {
-        crate::targets::collect(t, allow_empty)?;
-    }
+    crate::targets::collect(targets, allow_empty)?;
     Ok(())
 }
 

@@ -32,22 +32,36 @@ pub async fn run(admin: &Admin, command: UsersCommand, out: &mut Output) -> Resu
             let user = admin.resolve_user(user.as_str()).await?;
             out.record(&UserRecord(user))
         }
-        UsersCommand::Invite { email, guest, name } => {
+        UsersCommand::Invite {
+            targets,
+            guest,
+            name,
+        } => {
             let user_type = if guest {
                 UserType::Guest
             } else {
                 UserType::Member
             };
-            let name = name.unwrap_or_default();
+            let (emails, bulk) = targets::collect(&targets, false)?;
+            if name.is_some() && emails.len() > 1 {
+                return Err(CliError::Usage(
+                    "--name names one invitee; for several, give a CSV with a `name` column in --file"
+                        .into(),
+                ));
+            }
+            let names = std::sync::Arc::new(targets.names);
             act(
                 admin,
                 out,
                 "invite",
                 "Inviting",
-                vec![email],
-                false,
+                emails,
+                bulk,
                 |admin, email: String| {
-                    let name = name.clone();
+                    let name = name
+                        .clone()
+                        .or_else(|| names.get(&email.to_lowercase()).cloned())
+                        .unwrap_or_default();
                     async move {
                         let invitation = admin.invite(&email, &name, user_type, &[]).await?;
                         Ok(OutcomeRecord::ok(
@@ -96,8 +110,7 @@ pub async fn run(admin: &Admin, command: UsersCommand, out: &mut Output) -> Resu
             let (users, _) = targets::collect(
                 &Targets {
                     users,
-                    file: None,
-                    from_file: false,
+                    ..Targets::default()
                 },
                 false,
             )?;

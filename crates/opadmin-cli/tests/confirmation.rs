@@ -1,0 +1,189 @@
+//! Destructive bulk changes ask first: on a terminal (a pseudo-terminal here) `y` goes on and
+//! anything else sends nothing; without a terminal they are refused unless `--yes` is given.
+//! "Sent nothing" is checked with the emulator's count of applied changes.
+#![cfg(all(feature = "emulator", unix))]
+
+use std::io::{Read, Write};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use opadmin_emulator::{Emulator, EmulatorConfig, RunningEmulator, demo_account};
+
+/// The command line signed in as the demo owner, with no device file and nothing inherited.
+fn opadmin(emulator: &RunningEmulator, args: &[&str]) -> std::process::Command {
+    let owner = emulator.owner();
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin!("opadmin"));
+    for var in [
+        "OPADMIN_TOTP_SECRET",
+        "OPADMIN_DEVICE_FILE",
+        "OPADMIN_REMEMBER_DEVICE",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.args(args)
+        .env("OPADMIN_NO_DEVICE_FILE", "1")
+        .env("OPADMIN_ADDRESS", emulator.address())
+        .env("OPADMIN_EMAIL", &owner.email)
+        .env("OPADMIN_PASSWORD", &owner.password)
+        .env("OPADMIN_SECRET_KEY", &owner.secret_key);
+    cmd
+}
+
+/// Runs with stdin not a terminal (empty); returns the exit code, stdout and stderr.
+fn run_piped(emulator: &RunningEmulator, args: &[&str]) -> (i32, String, String) {
+    let out = opadmin(emulator, args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("the binary runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Runs with stdin and stderr on a pseudo-terminal, typing `answer` (a line) into it; returns
+/// the exit code, stdout, and what appeared on the terminal.
+fn run_on_terminal(
+    emulator: &RunningEmulator,
+    args: &[&str],
+    answer: &str,
+) -> (i32, String, String) {
+    use rustix::pty::{OpenptFlags, grantpt, openpt, ptsname, unlockpt};
+    let master = openpt(OpenptFlags::RDWR | OpenptFlags::NOCTTY).expect("a pseudo-terminal");
+    grantpt(&master).expect("grantpt");
+    unlockpt(&master).expect("unlockpt");
+    let name = ptsname(&master, Vec::new()).expect("ptsname");
+    let slave = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(name.to_str().expect("a path"))
+        .expect("open the terminal side");
+    let mut master = std::fs::File::from(master);
+    let mut child = opadmin(emulator, args)
+        .stdin(slave.try_clone().expect("clone"))
+        .stderr(slave)
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    // Typed ahead: the terminal keeps the line until the program reads it.
+    master
+        .write_all(answer.as_bytes())
+        .expect("type the answer");
+    let mut reader = master.try_clone().expect("clone");
+    let screen = std::thread::spawn(move || {
+        let mut seen = Vec::new();
+        let mut buf = [0u8; 4096];
+        // Ends with an error (EIO) once the program has closed the terminal side.
+        while let Ok(n) = reader.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            seen.extend_from_slice(&buf[..n]);
+        }
+        String::from_utf8_lossy(&seen).into_owned()
+    });
+    let mut stdout = String::new();
+    child
+        .stdout
+        .take()
+        .expect("stdout")
+        .read_to_string(&mut stdout)
+        .expect("read stdout");
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "the command did not finish");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    drop(master);
+    let screen = screen.join().expect("reader thread");
+    (status.code().unwrap_or(-1), stdout, screen)
+}
+
+fn emulator(rt: &tokio::runtime::Runtime) -> RunningEmulator {
+    rt.block_on(Emulator::start(
+        EmulatorConfig::default(),
+        demo_account().iterations(100_000),
+    ))
+    .expect("emulator starts")
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
+const TWO: [&str; 2] = ["erin@acme.example", "gina@acme.example"];
+
+#[test]
+fn without_a_terminal_a_bulk_removal_needs_yes() {
+    let rt = runtime();
+    let emulator = emulator(&rt);
+    let mut args = vec!["users", "remove"];
+    args.extend(TWO);
+    let (code, stdout, stderr) = run_piped(&emulator, &args);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stdout.is_empty(), "{stdout}");
+    assert!(stderr.contains("Remove 2 people"), "{stderr}");
+    assert!(stderr.contains("--yes"), "{stderr}");
+    assert_eq!(emulator.changes_applied(), 0, "nothing may be sent");
+
+    // One target is not a bulk change: no question.
+    let (code, _, stderr) = run_piped(&emulator, &["users", "suspend", "bob@acme.example"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(emulator.changes_applied(), 1);
+
+    args.push("--yes");
+    args.extend(["--format", "csv"]);
+    let (code, stdout, stderr) = run_piped(&emulator, &args);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stdout.matches(",removed,").count(), 2, "{stdout}");
+    assert_eq!(emulator.changes_applied(), 3);
+}
+
+#[test]
+fn on_a_terminal_only_yes_goes_on() {
+    let rt = runtime();
+    let emulator = emulator(&rt);
+    let args = vec![
+        "users",
+        "suspend",
+        "--format",
+        "csv",
+        "bob@acme.example",
+        "carol@acme.example",
+    ];
+
+    for no in ["n\n", "\n", "yess\n"] {
+        let (code, stdout, screen) = run_on_terminal(&emulator, &args, no);
+        assert_eq!(code, 9, "answer {no:?}: {screen}");
+        assert!(screen.contains("Suspend 2 people? [y/N]"), "{screen}");
+        assert!(screen.contains("not confirmed"), "{screen}");
+        assert!(stdout.is_empty(), "{stdout}");
+        assert_eq!(
+            emulator.changes_applied(),
+            0,
+            "answer {no:?} sent something"
+        );
+    }
+
+    let (code, stdout, screen) = run_on_terminal(&emulator, &args, "y\n");
+    assert_eq!(code, 0, "{screen}");
+    assert_eq!(stdout.matches(",suspended,").count(), 2, "{stdout}");
+    assert_eq!(emulator.changes_applied(), 2);
+
+    // --yes: no question even on a terminal.
+    let mut args = vec!["users", "remove", "--format", "csv", "--yes"];
+    args.extend(TWO);
+    let (code, stdout, screen) = run_on_terminal(&emulator, &args, "");
+    assert_eq!(code, 0, "{screen}");
+    assert!(!screen.contains("[y/N]"), "{screen}");
+    assert_eq!(stdout.matches(",removed,").count(), 2, "{stdout}");
+    assert_eq!(emulator.changes_applied(), 4);
+}
