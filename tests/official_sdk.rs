@@ -19,7 +19,7 @@ use std::process::Stdio;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use opadmin::{Accessor, Admin};
+use opadmin::{Accessor, Admin, VaultPermissions};
 use opadmin_emulator::{
     DEMO_SERVICE_ACCOUNT_GROUP, Emulator, EmulatorConfig, Faults, RunningEmulator,
 };
@@ -329,6 +329,162 @@ async fn official_sdk_fails_when_keysets_lack_version() {
     let mut node = Interop::start(&emu, token.as_str(), &[("OPADMIN_STEPS", "sign-in".into())]);
     node.expect("signed-in").await;
     node.expect("vaults").await;
+    node.expect("done").await;
+    assert_eq!(node.exit_code().await, Some(0));
+}
+
+/// The titles of the vaults in an event's `vaults` list, by uuid.
+fn listed(event: &Value) -> Vec<(String, String)> {
+    let mut list: Vec<(String, String)> = event["vaults"]
+        .as_array()
+        .expect("vaults array")
+        .iter()
+        .map(|v| {
+            (
+                v["id"].as_str().expect("id").to_owned(),
+                v["title"].as_str().expect("title").to_owned(),
+            )
+        })
+        .collect();
+    list.sort();
+    list
+}
+
+/// opadmin (as the administrator) gives the service account access to a vault it could not
+/// see, re-wrapping that vault's key for the service account's public key; 1Password's SDK,
+/// signed in with the service account's token, lists the vault and opens its overview (its
+/// key and attributes). opadmin then adds Manage to the grant: the SDK reads the vault's
+/// accessors and finds its own entry with exactly the new permissions. opadmin revokes the
+/// grant: the SDK no longer lists the vault and cannot open it.
+#[tokio::test(flavor = "multi_thread")]
+async fn official_sdk_opens_what_opadmin_grants_the_service_account() {
+    if !peer_suites_enabled("official_sdk_opens_what_opadmin_grants_the_service_account") {
+        return;
+    }
+    let emu = start(Faults::default()).await;
+    let sa = emu
+        .service_accounts()
+        .into_iter()
+        .next()
+        .expect("the demo account has a service account");
+    let sa_id = opadmin::UserId::new(sa.user_uuid.as_str());
+    let admin = admin(&emu).await;
+
+    // A vault the administrator manages and the service account cannot see.
+    let sa_admin = Admin::builder()
+        .address(emu.address())
+        .service_account_token(sa.token.as_str())
+        .build()
+        .await
+        .expect("opadmin signs in with the service-account token");
+    let before: Vec<String> = sa_admin
+        .vaults()
+        .await
+        .expect("the service account's vaults")
+        .into_iter()
+        .map(|v| v.id.to_string())
+        .collect();
+    let snapshot = admin.sync().await.expect("admin sync");
+    let vault = snapshot
+        .vaults
+        .iter()
+        .find(|v| {
+            v.vault_type == opadmin::VaultType::UserCreated && !before.contains(&v.id.to_string())
+        })
+        .expect("a shared vault the service account cannot see")
+        .clone();
+
+    let mut node = Interop::start(
+        &emu,
+        sa.token.as_str(),
+        &[
+            ("OPADMIN_STEPS", "sa-access".into()),
+            ("OPADMIN_WATCH", vault.id.to_string()),
+        ],
+    );
+    node.expect("signed-in").await;
+    let first = node.expect("vaults").await;
+    assert!(
+        listed(&first).iter().all(|(id, _)| id != vault.id.as_str()),
+        "the service account must not see {} yet: {first}",
+        vault.name
+    );
+    node.expect("waiting").await;
+
+    // 1. opadmin grants read access: the vault key is wrapped for the service account.
+    let granted = admin
+        .grant_vault_access(&vault.id, &sa_id, VaultPermissions::READ_ITEM)
+        .await
+        .expect("opadmin grants the service account access");
+    assert!(
+        matches!(granted, opadmin::GrantOutcome::Granted { .. }),
+        "{granted:?}"
+    );
+    node.proceed().await;
+    let second = node.expect("vaults").await;
+    assert!(
+        listed(&second).contains(&(vault.id.to_string(), vault.name.clone())),
+        "1Password's SDK lists the vault opadmin granted, with its name: {second}"
+    );
+    let overview = node.expect("overview").await;
+    assert_eq!(overview["id"], vault.id.as_str());
+    assert_eq!(overview["title"], vault.name.as_str(), "{overview}");
+    node.expect("listed").await;
+
+    // 2. opadmin adds Manage: the SDK reads the accessors and finds its own, changed entry.
+    let changed = admin
+        .add_vault_permissions(&vault.id, &sa_id, VaultPermissions::MANAGE)
+        .await
+        .expect("opadmin changes the service account's permissions");
+    let expected = match changed {
+        opadmin::PermissionChange::Changed { after, .. } => after,
+        other => panic!("expected a change: {other:?}"),
+    };
+    let seen_by_admin = admin
+        .vault_accessors(&vault.id)
+        .await
+        .expect("accessors")
+        .into_iter()
+        .find_map(|a| match a {
+            Accessor::User { id, permissions } if id == sa_id => Some(permissions),
+            _ => None,
+        });
+    assert_eq!(seen_by_admin, Some(expected));
+    node.proceed().await;
+    let read = node.expect("accessors").await;
+    let own = read["access"]
+        .as_array()
+        .expect("access")
+        .iter()
+        .find(|a| a["accessorUuid"] == sa.user_uuid.as_str())
+        .unwrap_or_else(|| panic!("the SDK sees its own access entry: {read}"))
+        .clone();
+    assert_eq!(
+        own["permissions"].as_u64(),
+        Some(u64::from(expected.bits())),
+        "the SDK sees exactly the permissions opadmin set: {read}"
+    );
+    node.expect("read").await;
+
+    // 3. opadmin revokes: the SDK loses the vault.
+    let revoked = admin
+        .revoke_vault_access(&vault.id, &sa_id)
+        .await
+        .expect("opadmin revokes the service account's access");
+    assert!(
+        matches!(revoked, opadmin::RevokeOutcome::Revoked { .. }),
+        "{revoked:?}"
+    );
+    node.proceed().await;
+    let gone = node.expect("gone").await;
+    assert!(
+        listed(&gone).iter().all(|(id, _)| id != vault.id.as_str()),
+        "the SDK no longer lists the vault: {gone}"
+    );
+    assert!(
+        gone["overviewError"].is_string(),
+        "the SDK can no longer open the vault: {gone}"
+    );
     node.expect("done").await;
     assert_eq!(node.exit_code().await, Some(0));
 }

@@ -7,7 +7,11 @@
 //   OPADMIN_ROUTE_TO          host:port of the emulator's plain-http loopback listener
 //   OPADMIN_GROUP             uuid of a user-defined group the service account may manage
 //   OPADMIN_VAULT             uuid of a vault the service account manages and the group cannot open
-//   OPADMIN_STEPS             "all" (default) or "sign-in" (stop after listing vaults)
+//   OPADMIN_STEPS             "all" (default), "sign-in" (stop after listing vaults), or
+//                             "sa-access" (opadmin changes this service account's own access;
+//                             see `saAccess` below)
+//   OPADMIN_WATCH             for "sa-access": comma-separated uuids of the vaults opadmin gives
+//                             this service account, the first of which it then changes and revokes
 //
 // Output: one JSON object per line on stdout, `{"event": ..., ...}`. After each write it prints the
 // event and waits for one line on stdin before going on, so the driver can look at the account in
@@ -95,6 +99,7 @@ async function main() {
   const vaults = await client.vaults.list();
   emit("vaults", { vaults: vaults.map((v) => ({ id: v.id, title: v.title })) });
   if (steps === "sign-in") return;
+  if (steps === "sa-access") return saAccess(client);
 
   const vaultId = env("OPADMIN_VAULT");
   const groupId = env("OPADMIN_GROUP");
@@ -127,6 +132,51 @@ async function main() {
   await client.vaults.revokeGroupPermissions(vaultId, groupId);
   emit("revoked", { vault: vaultId, group: groupId });
   await waitForDriver();
+}
+
+// The service account's own access, changed by opadmin between the steps:
+//  1. "waiting": opadmin grants this service account access to the vaults in OPADMIN_WATCH (re-wrapping
+//     each vault key for its public key); then the SDK lists its vaults and opens each one's
+//     overview ("vaults", "overview" per vault): 1Password's client decrypting keys and attributes that
+//     opadmin wrapped and encrypted.
+//  2. "listed": opadmin changes the permissions on the first vault (giving it Manage); the SDK reads that
+//     vault's accessors ("accessors").
+//  3. "read": opadmin revokes the access; the SDK lists again and tries the overview ("gone").
+async function saAccess(client) {
+  const watch = env("OPADMIN_WATCH").split(",");
+  emit("waiting");
+  await waitForDriver();
+
+  const listed = await client.vaults.list();
+  emit("vaults", { vaults: listed.map((v) => ({ id: v.id, title: v.title })) });
+  for (const id of watch) {
+    const o = await client.vaults.getOverview(id);
+    emit("overview", { id: o.id, title: o.title, description: o.description, vaultType: o.vaultType });
+  }
+  emit("listed");
+  await waitForDriver();
+
+  const vault = await client.vaults.get(watch[0], { accessors: true });
+  emit("accessors", {
+    id: vault.id,
+    title: vault.title,
+    access: (vault.access || []).map((a) => ({
+      accessorType: a.accessorType,
+      accessorUuid: a.accessorUuid,
+      permissions: a.permissions,
+    })),
+  });
+  emit("read");
+  await waitForDriver();
+
+  const after = await client.vaults.list();
+  let overviewError = null;
+  try {
+    await client.vaults.getOverview(watch[0]);
+  } catch (error) {
+    overviewError = describe(error);
+  }
+  emit("gone", { vaults: after.map((v) => ({ id: v.id, title: v.title })), overviewError });
 }
 
 main()
