@@ -810,6 +810,37 @@ fn vaults_add_and_remove_single_permissions() {
     assert!(table.stdout.contains("changed"), "{}", table.stdout);
     assert!(table.stdout.contains("manage_vault"), "{}", table.stdout);
 
+    // People from a file, as for the other bulk commands (the file used to be ignored here).
+    let dir = std::env::temp_dir().join(format!("opadmin-cli-perms-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let list = dir.join("people.txt");
+    std::fs::write(&list, "alice@acme.example\nbob@acme.example\n").expect("write list");
+    let path = list.to_string_lossy().into_owned();
+    let from_file = emu(&[
+        "vaults",
+        "add-permissions",
+        "Shared Logins",
+        "--file",
+        &path,
+        "--permissions",
+        "manage_vault",
+        "--format",
+        "json",
+    ])
+    .expect_code(0)
+    .json();
+    let outcomes = objects(&from_file);
+    assert_eq!(outcomes.len(), 2, "{from_file}");
+    assert_eq!(
+        find(outcomes, "target", "alice@acme.example")["outcome"],
+        "changed"
+    );
+    assert_eq!(
+        find(outcomes, "target", "bob@acme.example")["outcome"],
+        "no_direct_access"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+
     emu(&[
         "vaults",
         "remove-permissions",
