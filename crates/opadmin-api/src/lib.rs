@@ -80,6 +80,7 @@ pub mod access;
 pub mod account;
 pub mod auth;
 pub mod client;
+pub mod concurrency;
 pub mod endpoints;
 pub mod error;
 pub mod groups;

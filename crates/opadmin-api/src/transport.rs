@@ -67,6 +67,7 @@ use serde_json::Value;
 use tracing::Instrument;
 use url::Url;
 
+use crate::concurrency::{Concurrency, Limiter, Signal};
 use crate::endpoints::{Endpoint, encode_into};
 use crate::error::{ApiError, Result};
 use crate::http::{self, DEFAULT_MAX_ANSWER_BYTES, ReadError};
@@ -170,6 +171,21 @@ fn jitter(up_to: Duration) -> Duration {
     Duration::from_millis(fastrand::u64(0..=millis))
 }
 
+/// What an attempt's outcome says about the server's load.
+fn signal_of(result: &std::result::Result<Value, Failure>, took: Duration) -> Signal {
+    match result {
+        Ok(_) => Signal::Answered(took),
+        Err(failure) => match &failure.error {
+            ApiError::RateLimited { retry_after } => Signal::RateLimited(*retry_after),
+            ApiError::Server {
+                status: 502..=504, ..
+            } => Signal::Overloaded,
+            ApiError::Transport { .. } | ApiError::Timeout => Signal::Failed,
+            _ => Signal::Answered(took),
+        },
+    }
+}
+
 /// How the transport talks to the server.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -190,6 +206,9 @@ pub struct TransportConfig {
     /// The largest answer body read, in bytes; a larger one is [`ApiError::AnswerTooLarge`].
     /// Default [`DEFAULT_MAX_ANSWER_BYTES`] (64 MiB).
     pub max_answer_bytes: usize,
+    /// The one adaptive limit on requests in flight, shared by every call through this
+    /// transport (see [`crate::concurrency`]).
+    pub concurrency: Concurrency,
 }
 
 impl Default for TransportConfig {
@@ -202,6 +221,7 @@ impl Default for TransportConfig {
             retry: RetryPolicy::default(),
             allow_insecure_http: false,
             max_answer_bytes: DEFAULT_MAX_ANSWER_BYTES,
+            concurrency: Concurrency::default(),
         }
     }
 }
@@ -240,6 +260,12 @@ impl TransportConfig {
     /// Sets the largest answer body read, in bytes (at least 1 KiB).
     pub fn with_max_answer_bytes(mut self, bytes: usize) -> Self {
         self.max_answer_bytes = bytes.max(1024);
+        self
+    }
+
+    /// Sets the adaptive limit on requests in flight (see [`crate::concurrency`]).
+    pub fn with_concurrency(mut self, concurrency: Concurrency) -> Self {
+        self.concurrency = concurrency;
         self
     }
 
@@ -457,6 +483,8 @@ struct Inner {
     /// Sign-ins again that have finished, succeeded or failed (read before waiting for
     /// `reauth_state`, to learn whether one finished while a call waited).
     reauth_finished: AtomicU64,
+    /// The one limit on requests in flight.
+    limiter: Limiter,
 }
 
 /// What the sign-ins again left behind.
@@ -535,6 +563,7 @@ impl Transport {
                 ),
                 source: Some(Arc::new(e)),
             })?;
+        let config_concurrency = config.concurrency;
         Ok(Self {
             inner: Arc::new(Inner {
                 http,
@@ -545,6 +574,7 @@ impl Transport {
                 reauth: RwLock::new(None),
                 reauth_state: tokio::sync::Mutex::new(ReauthState::default()),
                 reauth_finished: AtomicU64::new(0),
+                limiter: Limiter::new(config_concurrency),
             }),
         })
     }
@@ -557,6 +587,11 @@ impl Transport {
     /// The configuration.
     pub fn config(&self) -> &TransportConfig {
         &self.inner.config
+    }
+
+    /// The adaptive limit on requests in flight as it stands now.
+    pub fn concurrency_limit(&self) -> usize {
+        self.inner.limiter.limit()
     }
 
     /// The current session's id, when signed in.
@@ -693,11 +728,17 @@ impl Transport {
                 attempt,
                 status = tracing::field::Empty,
             );
-            let failure = match self
+            let slot = self.inner.limiter.acquire().await;
+            let sent = Instant::now();
+            let result = self
                 .attempt(request, session.map(Arc::as_ref))
                 .instrument(span)
-                .await
-            {
+                .await;
+            self.inner
+                .limiter
+                .record(signal_of(&result, sent.elapsed()));
+            drop(slot);
+            let failure = match result {
                 Ok(value) => return Ok(value),
                 Err(failure) => failure,
             };

@@ -205,7 +205,8 @@ pub struct ConnectionArgs {
     )]
     pub emulator_as: Option<String>,
 
-    /// Requests kept in flight by sync and bulk actions.
+    /// The most requests in flight at once (sync and bulk actions adapt below it: cut on
+    /// 429 or overload, raised while answers are healthy).
     #[arg(long, global = true, default_value_t = opadmin::DEFAULT_CONCURRENCY, value_name = "N")]
     pub concurrency: usize,
 }

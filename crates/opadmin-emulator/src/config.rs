@@ -40,11 +40,62 @@ pub struct Faults {
     /// docs/protocol.md "Observed from 1Password's own client" lists as required by the official 1Password SDK. (Dropping
     /// `newEmail` turned out not to stop SDK 0.5.0; this one does, and the interop test shows it.)
     pub omit_keysets_version: bool,
+    /// A rate limit like the real service's: requests above it are answered HTTP 429 with
+    /// `X-Rate-Limit-Retry-In` before anything else happens (see [`RateLimit`]).
+    pub rate_limit: Option<RateLimit>,
     /// Faults that strike chosen signed requests before or after their change is applied (see
     /// [`FaultRule`]). The first rule that fires for a request decides what happens to it; more
     /// can be added while the emulator runs with
     /// [`RunningEmulator::inject_fault`](crate::RunningEmulator::inject_fault).
     pub rules: Vec<FaultRule>,
+}
+
+/// A limit on requests, by how many are in flight at once and/or how many arrive per second
+/// (a fixed one-second window). A request over either is answered HTTP 429 with
+/// `X-Rate-Limit-Retry-In: retry_in_secs` and nothing else is done with it; each such answer
+/// is counted ([`RunningEmulator::rate_limited`](crate::RunningEmulator::rate_limited)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RateLimit {
+    /// Most requests being answered at once (a request arriving while this many are in flight
+    /// is refused).
+    pub max_in_flight: Option<usize>,
+    /// Most requests accepted in one second.
+    pub per_second: Option<u32>,
+    /// The seconds announced in `X-Rate-Limit-Retry-In`.
+    pub retry_in_secs: u64,
+}
+
+impl RateLimit {
+    /// At most `n` requests in flight; refused ones are told to retry in 1 second.
+    pub fn in_flight(n: usize) -> Self {
+        Self {
+            max_in_flight: Some(n),
+            per_second: None,
+            retry_in_secs: 1,
+        }
+    }
+
+    /// At most `n` requests per second; refused ones are told to retry in 1 second.
+    pub fn per_second(n: u32) -> Self {
+        Self {
+            max_in_flight: None,
+            per_second: Some(n),
+            retry_in_secs: 1,
+        }
+    }
+
+    /// Also at most `n` requests in flight.
+    pub fn and_in_flight(mut self, n: usize) -> Self {
+        self.max_in_flight = Some(n);
+        self
+    }
+
+    /// Announces this wait in `X-Rate-Limit-Retry-In`.
+    pub fn retry_in(mut self, secs: u64) -> Self {
+        self.retry_in_secs = secs;
+        self
+    }
 }
 
 /// Which signed requests a [`FaultRule`] looks at. Requests of the sign-in and the session

@@ -49,7 +49,7 @@ pub use builder::{
     AccountBuilder, BuildError, DEFAULT_OWNER_EMAIL, GroupSpec, PersonSpec, Role, VaultSpec,
 };
 pub use config::{
-    EmulatorConfig, FaultKind, FaultRule, FaultTarget, FaultTiming, Faults, SrpFlavours,
+    EmulatorConfig, FaultKind, FaultRule, FaultTarget, FaultTiming, Faults, RateLimit, SrpFlavours,
 };
 pub use model::{Acl, Credentials, MemberRole, PersonState, Plan, acl, perm};
 pub use server::scim::ScimToken;
@@ -113,6 +113,7 @@ impl Emulator {
             requests: AtomicU64::new(0),
             changes: AtomicU64::new(0),
             faults: fault_book,
+            limiter: server::limit::Limiter::default(),
             writes: Mutex::new(()),
             scim: server::scim::ScimState::new(server::scim::ScimToken::generate(
                 &rng::Entropy::new(seed_entropy.map(|s| s ^ SCIM_TOKEN_SEED)),
@@ -278,6 +279,12 @@ impl RunningEmulator {
     /// [`DEMO_SERVICE_ACCOUNT_NAME`]), if it has one.
     pub fn service_account_token(&self) -> Option<String> {
         self.service_accounts().into_iter().next().map(|s| s.token)
+    }
+
+    /// How many requests were answered HTTP 429 by the configured rate limit
+    /// ([`Faults::rate_limit`]).
+    pub fn rate_limited(&self) -> u64 {
+        self.shared.limiter.refused()
     }
 
     /// How many requests the server has received.

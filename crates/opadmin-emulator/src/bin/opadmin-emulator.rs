@@ -4,8 +4,14 @@
 //! ```text
 //! opadmin-emulator [--port N] [--iterations N] [--seed N] [--synthetic USERS,GROUPS,VAULTS]
 //!                  [--srp v1|v2|both] [--teams] [--enforce-mfa] [--break omit-new-email]
-//!                  [--fault KIND:WHEN]...
+//!                  [--fault KIND:WHEN]... [--latency-ms N]
+//!                  [--rate-limit in-flight=N,per-second=N]
 //! ```
+//!
+//! `--latency-ms N` holds every answer N milliseconds (a network's round trip, to measure sync
+//! at real-world latency). `--rate-limit` answers HTTP 429 with `X-Rate-Limit-Retry-In: 1` to a
+//! request that arrives while N are in flight and/or beyond N in the current second
+//! ([`opadmin_emulator::RateLimit`]).
 //!
 //! `--fault KIND:WHEN` (repeatable) injects a fault into every state-changing signed request
 //! ([`opadmin_emulator::FaultTarget::StateChanging`]): `WHEN` is a whole number N (every N-th
@@ -29,10 +35,10 @@ use std::process::ExitCode;
 
 use opadmin_emulator::{
     DEMO_SERVICE_ACCOUNT_GROUP, Emulator, EmulatorConfig, FaultKind, FaultRule, FaultTarget,
-    FaultTiming, Plan, SrpFlavours, demo_account,
+    FaultTiming, Plan, RateLimit, SrpFlavours, demo_account,
 };
 
-const USAGE: &str = "usage: opadmin-emulator [--port N] [--iterations N] [--seed N] [--synthetic USERS,GROUPS,VAULTS] [--srp v1|v2|both] [--teams] [--enforce-mfa] [--break omit-new-email] [--fault KIND:WHEN]...
+const USAGE: &str = "usage: opadmin-emulator [--port N] [--iterations N] [--seed N] [--synthetic USERS,GROUPS,VAULTS] [--srp v1|v2|both] [--teams] [--enforce-mfa] [--break omit-new-email] [--fault KIND:WHEN]... [--latency-ms N] [--rate-limit in-flight=N,per-second=N]
   --fault KIND:WHEN  KIND: apply-then-500, apply-then-drop, apply-then-hang, fail-before-apply, rate-limit, expire-session;
                      WHEN: N (every N-th state-changing request) or a probability such as 0.2";
 
@@ -62,6 +68,30 @@ fn parse_fault(text: &str) -> Result<FaultRule, String> {
         }
     };
     Ok(FaultRule::new(FaultTarget::StateChanging, timing, kind))
+}
+
+/// `in-flight=N`, `per-second=N` or both, comma-separated.
+fn parse_rate_limit(text: &str) -> Result<RateLimit, String> {
+    let bad = || format!("--rate-limit takes in-flight=N and/or per-second=N, not {text:?}");
+    let mut limit: Option<RateLimit> = None;
+    for part in text.split(',') {
+        let (key, n) = part.trim().split_once('=').ok_or_else(bad)?;
+        let n: u32 = n.trim().parse().map_err(|_| bad())?;
+        if n == 0 {
+            return Err(bad());
+        }
+        limit = Some(match (key.trim(), limit) {
+            ("in-flight", None) => RateLimit::in_flight(n as usize),
+            ("in-flight", Some(l)) => l.and_in_flight(n as usize),
+            ("per-second", None) => RateLimit::per_second(n),
+            ("per-second", Some(mut l)) => {
+                l.per_second = Some(n);
+                l
+            }
+            _ => return Err(bad()),
+        });
+    }
+    limit.ok_or_else(bad)
 }
 
 fn parse() -> Result<(EmulatorConfig, opadmin_emulator::AccountBuilder), String> {
@@ -120,6 +150,15 @@ fn parse() -> Result<(EmulatorConfig, opadmin_emulator::AccountBuilder), String>
                 _ => return Err("--break takes omit-new-email".into()),
             },
             "--fault" => config.faults.rules.push(parse_fault(&value("--fault")?)?),
+            "--latency-ms" => {
+                let ms: u64 = value("--latency-ms")?
+                    .parse()
+                    .map_err(|_| "--latency-ms takes a number of milliseconds")?;
+                config.faults.latency = (ms > 0).then(|| std::time::Duration::from_millis(ms));
+            }
+            "--rate-limit" => {
+                config.faults.rate_limit = Some(parse_rate_limit(&value("--rate-limit")?)?);
+            }
             "-h" | "--help" => return Err(USAGE.into()),
             other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
         }

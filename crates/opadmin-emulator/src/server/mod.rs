@@ -4,6 +4,7 @@
 
 mod auth;
 pub(crate) mod faults;
+pub(crate) mod limit;
 pub(crate) mod mutate;
 mod resources;
 mod routes;
@@ -40,6 +41,8 @@ pub(crate) struct Shared {
     pub changes: AtomicU64,
     /// The fault rules in force ([`crate::config::FaultRule`]).
     pub faults: faults::FaultBook,
+    /// Requests in flight and per second, for [`crate::config::RateLimit`].
+    pub limiter: limit::Limiter,
     /// Held while a state-changing signed request runs, so that the change counter attributes
     /// each change to the request that made it.
     pub writes: Mutex<()>,
@@ -185,6 +188,15 @@ impl Reply {
 pub(crate) async fn dispatch(State(shared): State<Arc<Shared>>, request: Request) -> Response {
     let n = shared.requests.fetch_add(1, Ordering::Relaxed) + 1;
     let faults = &shared.config.faults;
+    let _in_flight = match shared.limiter.admit(faults.rate_limit.as_ref()) {
+        Ok(guard) => guard,
+        Err(retry_in) => {
+            let mut r = Reply::error(429, 429, "Too many requests.");
+            r.headers
+                .push(("X-Rate-Limit-Retry-In", retry_in.to_string()));
+            return respond(r);
+        }
+    };
     if let Some(latency) = faults.latency {
         tokio::time::sleep(latency).await;
     }

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use opadmin_api::ApiError;
 use opadmin_api::auth::{self, Credentials, SignInOptions};
+use opadmin_api::concurrency::Concurrency;
 use opadmin_api::models;
 use opadmin_api::service_account::ServiceAccountToken;
 use opadmin_api::transport::{Transport, TransportConfig};
@@ -161,7 +162,11 @@ impl AdminBuilder {
         self
     }
 
-    /// Requests kept in flight by `sync` and bulk actions (default 8).
+    /// The most requests in flight at once, for everything this `Admin` does together (sync,
+    /// bulk actions, concurrent calls from several tasks): the ceiling of the transport's one
+    /// adaptive limit, which starts at 8 (or `n` when lower), grows while answers are healthy
+    /// and is cut on 429 or overload. Default [`DEFAULT_CONCURRENCY`] (32). `1` sends one
+    /// request at a time.
     pub fn concurrency(mut self, n: usize) -> Self {
         self.concurrency = Some(n.max(1));
         self
@@ -169,6 +174,15 @@ impl AdminBuilder {
 
     /// Signs in.
     pub async fn build(mut self) -> Result<Admin> {
+        // One limit for the transport and the facade's fan-out: `concurrency(n)` sets its
+        // ceiling; otherwise the transport settings' limit (by default 8 rising to 32) stands.
+        if let Some(ceiling) = self.concurrency {
+            let initial = Concurrency::default().initial.min(ceiling);
+            self.transport = self
+                .transport
+                .with_concurrency(Concurrency::new(initial, ceiling));
+        }
+        self.concurrency = Some(self.transport.concurrency.ceiling);
         if let Some(min) = self.min_kdf_iterations {
             let limits = KdfLimits::default().with_min_iterations(min).map_err(|_| {
                 Error::InvalidInput(format!(

@@ -38,8 +38,10 @@ fn named_not_found<T>(
     })
 }
 
-/// How many requests `sync` and bulk actions keep in flight by default.
-pub const DEFAULT_CONCURRENCY: usize = 8;
+/// The most requests an `Admin` keeps in flight by default: the ceiling of the one adaptive
+/// limit its transport shares between every call (it starts lower, grows while answers are
+/// healthy and is cut on 429 or overload; see `opadmin_api::concurrency`).
+pub const DEFAULT_CONCURRENCY: usize = 32;
 
 struct Inner {
     client: Client,
@@ -105,6 +107,13 @@ impl Admin {
     /// group keyset) is skipped in turn when used. [`sync`](Self::sync) lists these too.
     pub fn skipped_keysets(&self) -> &[SkippedItem] {
         &self.inner.skipped_keysets
+    }
+
+    /// The transport's adaptive limit on requests in flight as it stands now (between 1 and
+    /// the ceiling set with [`AdminBuilder::concurrency`](crate::AdminBuilder::concurrency)):
+    /// lower after the server refused requests with 429 or showed overload.
+    pub fn concurrency_limit(&self) -> usize {
+        self.client().transport().concurrency_limit()
     }
 
     /// Whether this session signed in with a service-account token.
