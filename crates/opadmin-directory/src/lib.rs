@@ -19,9 +19,9 @@ mod model;
 pub use directory::{Capabilities, Directory};
 pub use error::{Error, Result};
 pub use model::{
-    Accessor, AccountInfo, BulkResult, GrantOutcome, Group, GroupGrant, GroupMember, Invitation,
-    MembershipOutcome, PendingInvitation, PermissionChange, RevokeOutcome, SkipReason, SkippedItem,
-    SkippedKind, Snapshot, User, UserAccess, UserRef, Vault, VaultSummary,
+    Accessor, AccountInfo, BulkResult, Changes, GrantOutcome, Group, GroupGrant, GroupMember,
+    Invitation, ItemChanges, MembershipOutcome, PendingInvitation, PermissionChange, RevokeOutcome,
+    SkipReason, SkippedItem, SkippedKind, Snapshot, User, UserAccess, UserRef, Vault, VaultSummary,
 };
 pub use opadmin_api::types::{
     GroupId, GroupRole, GroupType, Plan, UserId, UserState, UserType, VaultId, VaultPermissions,

@@ -86,6 +86,14 @@ pub struct Vault {
     pub accessors: Vec<Accessor>,
     /// Every person with access, direct or through groups.
     pub user_access: Vec<UserAccess>,
+    /// The version of its (encrypted) attributes, name and description, as the server
+    /// reported it; 0 when unknown. An incremental sync reads the vault again when it moves.
+    #[serde(default)]
+    pub attr_version: u64,
+    /// The version of its list of grants, as the server reported it; 0 when unknown. An
+    /// incremental sync reads the vault's grants again when it moves.
+    #[serde(default)]
+    pub accessors_version: u64,
 }
 
 /// A vault as `Admin::vaults` lists it: without its accessors.
@@ -141,6 +149,73 @@ pub struct Snapshot {
     /// empty.)
     #[serde(default)]
     pub invitations: Vec<PendingInvitation>,
+    /// What differs from the snapshot this one was synced after (the same `Admin`'s previous
+    /// sync, or the snapshot given to `Admin::sync_since`); `None` for a first sync.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub changes: Option<Changes>,
+}
+
+/// What an incremental sync found different from the snapshot before it: people, groups and
+/// vaults added, changed (any field: state, name, members and roles, grants, who has access
+/// and why) or removed, by id; and how many vaults were read again or taken unchanged.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Changes {
+    /// People.
+    pub users: ItemChanges<UserId>,
+    /// Groups.
+    pub groups: ItemChanges<GroupId>,
+    /// Vaults.
+    pub vaults: ItemChanges<VaultId>,
+    /// Vaults whose attributes or grants were read again because their versions moved (or
+    /// were unknown).
+    pub vaults_read: usize,
+    /// Vaults taken from the previous snapshot because neither version moved.
+    pub vaults_reused: usize,
+}
+
+impl Changes {
+    /// Whether nothing was added, changed or removed.
+    pub fn is_empty(&self) -> bool {
+        self.users.is_empty() && self.groups.is_empty() && self.vaults.is_empty()
+    }
+}
+
+/// Items added, changed and removed, by id (each list sorted).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ItemChanges<Id> {
+    /// New since the previous snapshot.
+    pub added: Vec<Id>,
+    /// In both, different.
+    pub changed: Vec<Id>,
+    /// Gone since the previous snapshot.
+    pub removed: Vec<Id>,
+}
+
+impl<Id> Default for ItemChanges<Id> {
+    fn default() -> Self {
+        Self {
+            added: Vec::new(),
+            changed: Vec::new(),
+            removed: Vec::new(),
+        }
+    }
+}
+
+impl<Id> ItemChanges<Id> {
+    /// Whether nothing was added, changed or removed.
+    pub fn is_empty(&self) -> bool {
+        self.added.is_empty() && self.changed.is_empty() && self.removed.is_empty()
+    }
+
+    /// Every id named, added, changed or removed.
+    pub fn all(&self) -> impl Iterator<Item = &Id> {
+        self.added
+            .iter()
+            .chain(self.changed.iter())
+            .chain(self.removed.iter())
+    }
 }
 
 /// Something `sync` saw but could not read; the rest of the snapshot is complete without it.
@@ -606,6 +681,8 @@ impl Vault {
             vault_type,
             accessors: Vec::new(),
             user_access: Vec::new(),
+            attr_version: 0,
+            accessors_version: 0,
         }
     }
 }
@@ -656,6 +733,7 @@ impl Snapshot {
             vaults: Vec::new(),
             skipped: Vec::new(),
             invitations: Vec::new(),
+            changes: None,
         }
     }
 }

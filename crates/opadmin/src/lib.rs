@@ -73,10 +73,10 @@ pub use opadmin_api::types::{
     VaultType,
 };
 pub use opadmin_directory::{
-    Accessor, AccountInfo, BulkResult, Capabilities, Directory, Error, GrantOutcome, Group,
-    GroupGrant, GroupMember, Invitation, MembershipOutcome, PendingInvitation, PermissionChange,
-    Result, RevokeOutcome, SkipReason, SkippedItem, SkippedKind, Snapshot, User, UserAccess,
-    UserRef, Vault, VaultSummary,
+    Accessor, AccountInfo, BulkResult, Capabilities, Changes, Directory, Error, GrantOutcome,
+    Group, GroupGrant, GroupMember, Invitation, ItemChanges, MembershipOutcome, PendingInvitation,
+    PermissionChange, Result, RevokeOutcome, SkipReason, SkippedItem, SkippedKind, Snapshot, User,
+    UserAccess, UserRef, Vault, VaultSummary,
 };
 /// The SCIM bridge backend (crate `opadmin-scim`, feature `scim`, on by default): its client, wire
 /// models and [`ScimDirectory`].

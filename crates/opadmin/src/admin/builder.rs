@@ -219,6 +219,7 @@ impl AdminBuilder {
                 concurrency: self.concurrency.unwrap_or(DEFAULT_CONCURRENCY),
                 service_account: false,
                 skipped_keysets: skipped_keysets(&signed.unopened_keysets),
+                sync_cache: std::sync::Mutex::default(),
             }),
         })
     }
@@ -248,6 +249,7 @@ impl AdminBuilder {
                 concurrency: self.concurrency.unwrap_or(DEFAULT_CONCURRENCY),
                 service_account: true,
                 skipped_keysets: skipped_keysets(&signed.unopened_keysets),
+                sync_cache: std::sync::Mutex::default(),
             }),
         })
     }

@@ -55,6 +55,8 @@ struct Inner {
     /// The signed-in user's keysets that did not open at sign-in (other than the primary one,
     /// without which sign-in fails).
     skipped_keysets: Vec<SkippedItem>,
+    /// What the last sync keeps for the next (incremental) one.
+    sync_cache: std::sync::Mutex<Option<sync::SyncCache>>,
 }
 
 /// A signed-in administrator. Cheap to clone; clones share the session and the key store.

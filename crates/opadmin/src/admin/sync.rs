@@ -1,5 +1,7 @@
 //! The snapshot (`sync`), vault listing and vault key opening.
 
+use std::collections::HashMap;
+
 use futures::StreamExt;
 use opadmin_api::ApiError;
 use opadmin_api::access;
@@ -12,8 +14,8 @@ use super::people::user_from;
 use super::{Admin, named_not_found};
 use crate::error::{Error, Result};
 use crate::model::{
-    Accessor, AccountInfo, Group, SkipReason, SkippedItem, SkippedKind, Snapshot, User, UserAccess,
-    Vault, VaultSummary,
+    Accessor, AccountInfo, Changes, Group, ItemChanges, SkipReason, SkippedItem, SkippedKind,
+    Snapshot, User, UserAccess, Vault, VaultSummary,
 };
 
 /// Groups by id, and each person's groups: built once per sync, so that resolving who has access
@@ -40,6 +42,127 @@ impl<'a> GroupIndex<'a> {
             of_user,
         }
     }
+}
+
+/// What a sync keeps for the next one (see [`Admin::sync`]): each vault read, with the versions
+/// it was read at and its grants (who has access through which group is worked out again from
+/// the groups of the new sync), and a digest of every person, group and vault as reported, to
+/// say what changed.
+#[derive(Default)]
+pub(super) struct SyncCache {
+    /// Vaults by id, as read, without `user_access`.
+    vaults: HashMap<VaultId, Vault>,
+    users: HashMap<UserId, u64>,
+    groups: HashMap<GroupId, u64>,
+    vault_digests: HashMap<VaultId, u64>,
+}
+
+impl SyncCache {
+    /// What a stored snapshot tells: its vaults' grants and versions, and its digests.
+    fn from_snapshot(snapshot: &Snapshot) -> Self {
+        let mut cache = Self::default();
+        cache.remember(snapshot);
+        cache
+    }
+
+    /// Replaces the digests and vaults with those of `snapshot`.
+    fn remember(&mut self, snapshot: &Snapshot) {
+        self.users = snapshot
+            .users
+            .iter()
+            .map(|u| (u.id.clone(), digest(u)))
+            .collect();
+        self.groups = snapshot
+            .groups
+            .iter()
+            .map(|g| (g.id.clone(), digest(g)))
+            .collect();
+        self.vault_digests = snapshot
+            .vaults
+            .iter()
+            .map(|v| (v.id.clone(), digest(v)))
+            .collect();
+        self.vaults = snapshot
+            .vaults
+            .iter()
+            .map(|v| {
+                let mut base = Vault::new(v.id.clone(), &v.name, &v.description, v.vault_type);
+                base.accessors = v.accessors.clone();
+                base.attr_version = v.attr_version;
+                base.accessors_version = v.accessors_version;
+                (v.id.clone(), base)
+            })
+            .collect();
+    }
+
+    /// A vault read before at exactly these versions (never when a version is unknown: 0).
+    fn unchanged_vault(&self, listed: &models::Vault) -> Option<&Vault> {
+        let known = self.vaults.get(&listed.uuid)?;
+        (listed.attr_version != 0
+            && listed.accessors_version != 0
+            && known.attr_version == listed.attr_version
+            && known.accessors_version == listed.accessors_version)
+            .then_some(known)
+    }
+
+    /// What differs between the remembered digests and `snapshot`.
+    fn changes(
+        &self,
+        snapshot: &Snapshot,
+    ) -> (
+        ItemChanges<UserId>,
+        ItemChanges<GroupId>,
+        ItemChanges<VaultId>,
+    ) {
+        (
+            diff(
+                &self.users,
+                snapshot.users.iter().map(|u| (&u.id, digest(u))),
+            ),
+            diff(
+                &self.groups,
+                snapshot.groups.iter().map(|g| (&g.id, digest(g))),
+            ),
+            diff(
+                &self.vault_digests,
+                snapshot.vaults.iter().map(|v| (&v.id, digest(v))),
+            ),
+        )
+    }
+}
+
+/// A digest of an item as reported (its JSON form).
+fn digest<T: serde::Serialize>(item: &T) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    serde_json::to_vec(item).unwrap_or_default().hash(&mut h);
+    h.finish()
+}
+
+/// Added, changed and removed ids between remembered digests and new items.
+fn diff<'a, Id: Clone + Ord + std::hash::Hash + Eq + 'a>(
+    before: &HashMap<Id, u64>,
+    now: impl Iterator<Item = (&'a Id, u64)>,
+) -> ItemChanges<Id> {
+    let mut out = ItemChanges::default();
+    let mut seen = std::collections::HashSet::new();
+    for (id, d) in now {
+        seen.insert(id.clone());
+        match before.get(id) {
+            None => out.added.push(id.clone()),
+            Some(old) if *old != d => out.changed.push(id.clone()),
+            Some(_) => {}
+        }
+    }
+    out.removed = before
+        .keys()
+        .filter(|id| !seen.contains(*id))
+        .cloned()
+        .collect();
+    out.added.sort();
+    out.changed.sort();
+    out.removed.sort();
+    out
 }
 
 fn perms_of(record: &VaultAccess) -> VaultPermissions {
@@ -74,6 +197,14 @@ impl Admin {
     /// members, vaults with names and accessors, and each person's access with its reasons.
     /// Vault keys are opened on every core, once per `Admin`.
     ///
+    /// **Incremental.** After the first sync, an `Admin` reads again only the vaults whose
+    /// attribute version or grants version (`attrVersion`, `accessorsVersion` in the vault
+    /// listing) moved since its previous sync, and takes the others as they were; people and
+    /// groups with their members are read in full every time (1Password documents no version
+    /// that moves when a group's members change, so none is trusted: see docs/sync.md).
+    /// [`Snapshot::changes`] says what differs from the previous snapshot. To continue from a
+    /// stored snapshot in a new process, use [`sync_since`](Self::sync_since).
+    ///
     /// Degrades rather than aborts on a per-item problem: a vault that disappears between the
     /// listing and its read, a vault key that does not open, a group that may not be read, or
     /// a keyset skipped at sign-in is named in [`Snapshot::skipped`] with its reason, and the
@@ -81,6 +212,28 @@ impl Admin {
     /// the network after retries, tampering, rate limiting, a server fault) still fail the
     /// sync.
     pub async fn sync(&self) -> Result<Snapshot> {
+        let previous = self.take_sync_cache();
+        self.sync_after(previous).await
+    }
+
+    /// As [`sync`](Self::sync), continuing from a snapshot taken earlier (by any `Admin` of the
+    /// same account, possibly stored as JSON and read back): only vaults whose versions moved
+    /// since are read again, and [`Snapshot::changes`] is relative to `previous`. A snapshot
+    /// stored before vault versions were recorded has none, so each of its vaults is read again.
+    pub async fn sync_since(&self, previous: &Snapshot) -> Result<Snapshot> {
+        self.sync_after(Some(SyncCache::from_snapshot(previous)))
+            .await
+    }
+
+    fn take_sync_cache(&self) -> Option<SyncCache> {
+        self.inner
+            .sync_cache
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+    }
+
+    async fn sync_after(&self, previous: Option<SyncCache>) -> Result<Snapshot> {
         self.deny_service_account("sync (a snapshot of people, groups and vaults)")?;
         let account = self.account().await?;
         let plan = account.plan();
@@ -102,38 +255,43 @@ impl Admin {
         for g in &wire_groups {
             self.inner.keys.learn_group(g);
         }
+        drop(account);
         let groups = self.readable_groups(&wire_groups, &mut skipped).await?;
+        drop(wire_groups);
         let n = self.inner.concurrency;
         let client = self.client().clone();
         let listed = self.client().vaults().collect_all().await?;
         let unopened = self.open_keys_of(&listed).await?;
-        let mut readable = Vec::with_capacity(listed.len());
+        let mut bases: Vec<Vault> = Vec::with_capacity(listed.len());
+        let mut to_read = Vec::with_capacity(listed.len());
         for v in &listed {
             if let Some((_, e)) = unopened.iter().find(|(id, _)| id == &v.uuid) {
                 skipped.push(vault_skipped(v, None, e));
             } else if v.combined_access.is_none() && !self.inner.keys.has_vault_key(&v.uuid) {
                 skipped.push(vault_skipped(v, None, &Error::NoManageVaultPermission));
+            } else if let Some(known) = previous.as_ref().and_then(|c| c.unchanged_vault(v)) {
+                bases.push(known.clone());
             } else {
-                readable.push(v);
+                to_read.push(v);
             }
         }
+        let reused = bases.len();
+        let read = to_read.len();
         let detailed: Vec<(&models::Vault, std::result::Result<models::Vault, ApiError>)> =
-            futures::stream::iter(readable.into_iter().map(move |listed| {
+            futures::stream::iter(to_read.into_iter().map(move |listed| {
                 let client = client.clone();
                 async move { (listed, client.vault(&listed.uuid).await) }
             }))
             .buffered(n)
             .collect()
             .await;
-        let index = GroupIndex::new(&groups);
-        let mut vaults = Vec::with_capacity(detailed.len());
         for (listed, answer) in detailed {
-            let view = match answer {
-                Ok(v) => self.vault_view(&v, &index),
+            let base = match answer {
+                Ok(v) => self.vault_base(&v),
                 Err(e) => Err(Error::from(e)),
             };
-            match view {
-                Ok(v) => vaults.push(v),
+            match base {
+                Ok(v) => bases.push(v),
                 Err(e) if skip_reason(&e).is_some() => {
                     let name = self.vault_name(listed);
                     skipped.push(vault_skipped(listed, name, &e));
@@ -141,12 +299,44 @@ impl Admin {
                 Err(e) => return Err(e),
             }
         }
+        // In the listing's order, whether read now or taken from before.
+        let order: HashMap<&VaultId, usize> = listed
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (&v.uuid, i))
+            .collect();
+        bases.sort_by_key(|v| order.get(&v.id).copied().unwrap_or(usize::MAX));
+        let index = GroupIndex::new(&groups);
+        let vaults: Vec<Vault> = bases
+            .into_iter()
+            .map(|v| with_user_access(v, &index))
+            .collect();
+        drop(index);
         let mut snapshot = Snapshot::new(info);
         snapshot.users = users;
         snapshot.groups = groups;
         snapshot.vaults = vaults;
         snapshot.invitations = self.invitations_for_sync(&plan, &mut skipped).await?;
         snapshot.skipped = skipped;
+        let mut cache = previous.unwrap_or_default();
+        if cache.users.is_empty() && cache.groups.is_empty() && cache.vaults.is_empty() {
+            snapshot.changes = None;
+        } else {
+            let (users, groups, vaults) = cache.changes(&snapshot);
+            let mut changes = Changes::default();
+            changes.users = users;
+            changes.groups = groups;
+            changes.vaults = vaults;
+            changes.vaults_read = read;
+            changes.vaults_reused = reused;
+            snapshot.changes = Some(changes);
+        }
+        cache.remember(&snapshot);
+        *self
+            .inner
+            .sync_cache
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = Some(cache);
         Ok(snapshot)
     }
 
@@ -271,50 +461,57 @@ impl Admin {
         }
     }
 
-    fn vault_view(&self, v: &models::Vault, index: &GroupIndex<'_>) -> Result<Vault> {
+    /// A vault as read: name and description decrypted, grants and versions; without who has
+    /// access through which group (see [`with_user_access`]).
+    fn vault_base(&self, v: &models::Vault) -> Result<Vault> {
         let key = self
             .inner
             .keys
             .cached_vault_key(&v.uuid)
             .map_or_else(|| self.inner.keys.vault_key(v), Ok)?;
         let attrs: models::VaultAttributes = key.decrypt_json(&v.enc_attrs)?;
-        let records = v.access.as_deref().unwrap_or_default();
-        let accessors = accessors_of(records);
-        // Each person with access, and why.
-        let mut people: Vec<UserId> = records
-            .iter()
-            .filter(|r| r.accessor_type == AccessorType::User)
-            .map(|r| UserId::new(&r.accessor_uuid))
-            .collect();
-        for r in records
-            .iter()
-            .filter(|r| r.accessor_type == AccessorType::Group)
-        {
-            if let Some(g) = index.by_id.get(r.accessor_uuid.as_str()) {
-                people.extend(g.members.iter().map(|m| m.user.clone()));
-            }
-        }
-        people.sort();
-        people.dedup();
-        let user_access = people
-            .into_iter()
-            .map(|user| {
-                let in_groups = index
-                    .of_user
-                    .get(&user)
-                    .map(Vec::as_slice)
-                    .unwrap_or_default();
-                let eff = access::effective_access(records, &user, in_groups);
-                let permissions = eff.permissions();
-                let via_groups = eff.via_groups.into_iter().map(|g| g.group).collect();
-                UserAccess::new(user, permissions, eff.direct, via_groups)
-            })
-            .collect();
         let mut vault = Vault::new(v.uuid.clone(), attrs.name, attrs.desc, v.vault_type);
-        vault.accessors = accessors;
-        vault.user_access = user_access;
+        vault.accessors = accessors_of(v.access.as_deref().unwrap_or_default());
+        vault.attr_version = v.attr_version;
+        vault.accessors_version = v.accessors_version;
         Ok(vault)
     }
+}
+
+/// Each person with access to the vault, and why: directly, and through which of the groups
+/// (with the members these groups have now).
+fn with_user_access(mut vault: Vault, index: &GroupIndex<'_>) -> Vault {
+    let records = &vault.accessors;
+    let mut people: Vec<UserId> = Vec::new();
+    for a in records {
+        match a {
+            Accessor::User { id, .. } => people.push(id.clone()),
+            Accessor::Group { id, .. } => {
+                if let Some(g) = index.by_id.get(id.as_str()) {
+                    people.extend(g.members.iter().map(|m| m.user.clone()));
+                }
+            }
+            _ => {}
+        }
+    }
+    people.sort();
+    people.dedup();
+    let user_access = people
+        .into_iter()
+        .map(|user| {
+            let in_groups = index
+                .of_user
+                .get(&user)
+                .map(Vec::as_slice)
+                .unwrap_or_default();
+            let eff = access::effective_access(records, &user, in_groups);
+            let permissions = eff.permissions();
+            let via_groups = eff.via_groups.into_iter().map(|g| g.group).collect();
+            UserAccess::new(user, permissions, eff.direct, via_groups)
+        })
+        .collect();
+    vault.user_access = user_access;
+    vault
 }
 
 /// Whether an error concerns only the item that drew it, and so is skipped rather than failing
