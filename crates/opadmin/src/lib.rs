@@ -53,6 +53,7 @@
 mod admin;
 mod directory;
 mod keys;
+pub mod plan;
 
 // The shared vocabulary, under the paths the facade's modules use.
 use opadmin_directory as error;
