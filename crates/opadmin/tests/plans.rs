@@ -584,3 +584,44 @@ async fn ambiguous_and_unknown_names() {
     assert!(matches!(e, Error::InvalidInput(_)), "{e:?}");
     assert!(e.to_string().contains("more than one vault"), "{e}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_example_desired_state_reconciles_on_the_demo_account() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/desired-state.toml"
+    );
+    let desired = DesiredState::from_path(path).expect("the example reads");
+    let (emu, admin) = start().await;
+    let plan = admin.reconcile(&desired).await.unwrap();
+    let ops: Vec<&str> = plan.steps.iter().map(|s| s.change.op()).collect();
+    assert_eq!(
+        ops,
+        [
+            // Alice becomes a manager, Carol (a manager in the demo account) a member.
+            "set_group_role",
+            "set_group_role",
+            "remove_group_vault_permissions",
+            "grant_vault_access",
+            "remove_vault_permissions",
+        ],
+        "{:#?}",
+        plan.steps
+    );
+    // The demo service account's grant on Engineering is not a person's: left alone, and said.
+    assert!(
+        matches!(&plan.gaps[..], [Gap::LeftAlone { what, .. }] if what.contains("vault Engineering")),
+        "{:?}",
+        plan.gaps
+    );
+    let report = admin.apply(&plan, OnDrift::Refuse).await.unwrap();
+    all_applied(&report);
+    assert!(admin.reconcile(&desired).await.unwrap().is_empty());
+    let bob = uuid(&emu, "bob@acme.example");
+    assert_eq!(
+        emu.vault_access(vault(&emu, "Engineering").as_str(), &bob),
+        Some(a(P::from_names(["view_items", "export_items"])
+            .unwrap()
+            .with_dependencies()))
+    );
+}
