@@ -204,6 +204,17 @@ pub enum Error {
     /// outcome is unknown on this side and nothing of its work was used.
     #[error("an internal error occurred while {0}; nothing of it was used. Report it")]
     Internal(String),
+    /// A plan was to be applied, but what it was computed from (a vault's access, a group's
+    /// members, a person's state or groups, the pending invitations) changed since: nothing was
+    /// sent. Plan again, or apply with re-planning.
+    #[error(
+        "the account changed since the plan was made ({}); nothing was sent. Plan again and review the new plan, or apply it with re-planning",
+        changed.join("; ")
+    )]
+    PlanStale {
+        /// What changed, in words (e.g. `access to vault …`).
+        changed: Vec<String>,
+    },
     /// An answer that was altered or not understood: nothing was applied on our side.
     #[error(
         "the server's answer could not be trusted or understood ({0}); nothing was changed on this side. Try again; if it persists, report it"

@@ -19,6 +19,9 @@
 //!   or revoke groups' access to vaults it manages; everything about people and group membership
 //!   is [`Error::NotPermittedForServiceAccount`] before anything is sent;
 //! * [`Admin::bulk`] for many targets with bounded concurrency;
+//! * plans ([`plan`]): [`Admin::plan`] shows what changes would do without sending anything,
+//!   [`Admin::reconcile`] plans the way to a [`plan::DesiredState`] (TOML or JSON), and
+//!   [`Admin::apply`] carries a plan out, refusing or re-planning when the account changed;
 //! * the [`Directory`] trait for connectors that want to swap backends or test doubles; with the
 //!   default feature `scim`, [`ScimDirectory`] is the second backend (1Password's SCIM bridge).
 //!
@@ -53,6 +56,7 @@
 mod admin;
 mod directory;
 mod keys;
+pub mod plan;
 
 // The shared vocabulary, under the paths the facade's modules use.
 use opadmin_directory as error;

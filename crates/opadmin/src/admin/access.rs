@@ -1,7 +1,9 @@
 //! Vault access: grant, revoke and change permissions, for people and for groups.
 
 use opadmin_api::ApiError;
-use opadmin_api::access::{self, GrantPlan, PermissionPlan, PermissionScheme, RevokePlan};
+use opadmin_api::access::{
+    self, AccessRecord, GrantPlan, PermissionPlan, PermissionScheme, RevokePlan,
+};
 use opadmin_api::account::AccountAttr;
 use opadmin_api::models::{self, AccessorType};
 use opadmin_api::types::{GroupId, UserId, VaultId, VaultPermissions};
@@ -12,8 +14,8 @@ use crate::error::{Error, Result};
 use crate::model::{GrantOutcome, PermissionChange, RevokeOutcome, UserRef};
 
 /// Whether single permissions are added or removed.
-#[derive(Clone, Copy)]
-enum Edit {
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Edit {
     /// Add them (with their dependencies).
     Add,
     /// Remove them (with their dependents).
@@ -21,8 +23,8 @@ enum Edit {
 }
 
 /// Who a vault grant is for: a person or a group.
-#[derive(Clone, Copy)]
-enum Grantee<'a> {
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Grantee<'a> {
     /// A person: the group-aware rules consult their groups.
     Person(&'a UserId),
     /// A group: only its own grant counts.
@@ -31,7 +33,7 @@ enum Grantee<'a> {
 
 impl<'a> Grantee<'a> {
     /// The accessor type of the grant record.
-    fn kind(self) -> AccessorType {
+    pub(crate) fn kind(self) -> AccessorType {
         match self {
             Grantee::Person(_) => AccessorType::User,
             Grantee::Group(_) => AccessorType::Group,
@@ -39,7 +41,7 @@ impl<'a> Grantee<'a> {
     }
 
     /// The accessor's uuid.
-    fn uuid(self) -> &'a str {
+    pub(crate) fn uuid(self) -> &'a str {
         match self {
             Grantee::Person(user) => user.as_str(),
             Grantee::Group(group) => group.as_str(),
@@ -47,9 +49,149 @@ impl<'a> Grantee<'a> {
     }
 }
 
+// The rules every vault-access change is decided by, shared by the direct methods below and
+// by plans (`crate::plan`): each takes a vault's access records as read (or as a plan predicts
+// them), the person's active groups (ignored for a group), and answers what to do.
+
+/// The group-aware grant rule: for a person, their groups count; for a group, only its grant.
+pub(crate) fn grant_rule<R: AccessRecord>(
+    records: &[R],
+    to: Grantee<'_>,
+    groups: &[GroupId],
+    permissions: VaultPermissions,
+) -> Result<GrantPlan> {
+    Ok(match to {
+        Grantee::Person(user) => access::plan_grant(records, user, groups, permissions)?,
+        Grantee::Group(group) => access::plan_group_grant(records, group, permissions)?,
+    })
+}
+
+/// The revoke rule: only the direct grant goes; for a person, the groups that keep giving
+/// access are named.
+pub(crate) fn revoke_rule<R: AccessRecord>(
+    records: &[R],
+    from: Grantee<'_>,
+    groups: &[GroupId],
+) -> RevokePlan {
+    match from {
+        Grantee::Person(user) => access::plan_revoke(records, user, groups),
+        Grantee::Group(group) => access::plan_group_revoke(records, group),
+    }
+}
+
+/// The single-permission rule: add with dependencies or remove with dependents, on the direct
+/// grant only, in the account's scheme.
+pub(crate) fn edit_rule<R: AccessRecord>(
+    records: &[R],
+    who: Grantee<'_>,
+    groups: &[GroupId],
+    edit: Edit,
+    permissions: VaultPermissions,
+    scheme: PermissionScheme,
+) -> Result<PermissionPlan> {
+    Ok(match (who, edit) {
+        (Grantee::Person(user), Edit::Add) => {
+            access::plan_add_permissions(records, user, groups, permissions, scheme)?
+        }
+        (Grantee::Person(user), Edit::Remove) => {
+            access::plan_remove_permissions(records, user, groups, permissions, scheme)?
+        }
+        (Grantee::Group(group), Edit::Add) => {
+            access::plan_group_add_permissions(records, group, permissions, scheme)?
+        }
+        (Grantee::Group(group), Edit::Remove) => {
+            access::plan_group_remove_permissions(records, group, permissions, scheme)?
+        }
+    })
+}
+
+/// The set-permissions rule: the person must have a direct grant (`shown` names them in the
+/// error), and the permissions, closed under their dependencies, must be grantable. Answers the
+/// direct grant now and the one to set.
+pub(crate) fn set_rule<R: AccessRecord>(
+    records: &[R],
+    user: &UserId,
+    shown: &str,
+    permissions: VaultPermissions,
+) -> Result<(VaultPermissions, VaultPermissions)> {
+    let Some(current) = access::effective_access(records, user, &[]).direct else {
+        return Err(Error::InvalidState(format!(
+            "{shown} has no direct access to this vault; grant access instead"
+        )));
+    };
+    let permissions = permissions.with_dependencies();
+    if !permissions.is_grantable() {
+        return Err(Error::InvalidInput(
+            "the permissions must include at least one of view, edit, export, manage or recover"
+                .into(),
+        ));
+    }
+    Ok((current, permissions))
+}
+
+/// What a grant reports once its plan is carried out (`despite_failure`: the write failed
+/// after it may have been applied, and reading showed it in place).
+pub(crate) fn grant_outcome(plan: GrantPlan, despite_failure: bool) -> GrantOutcome {
+    match plan {
+        GrantPlan::AlreadyDirect { current, .. } => GrantOutcome::AlreadyDirect { current },
+        GrantPlan::CoveredByGroups { groups } => GrantOutcome::CoveredByGroups { groups },
+        GrantPlan::Grant { permissions } if despite_failure => {
+            GrantOutcome::GrantedDespiteFailure { permissions }
+        }
+        GrantPlan::Grant { permissions } => GrantOutcome::Granted { permissions },
+    }
+}
+
+/// What a revocation reports once its plan is carried out.
+pub(crate) fn revoke_outcome(plan: RevokePlan, despite_failure: bool) -> RevokeOutcome {
+    match plan {
+        RevokePlan::NothingDirect { via_groups } => RevokeOutcome::NoDirectAccess { via_groups },
+        RevokePlan::RevokeDirect {
+            still_via_groups, ..
+        } if despite_failure => RevokeOutcome::RevokedDespiteFailure { still_via_groups },
+        RevokePlan::RevokeDirect {
+            still_via_groups, ..
+        } => RevokeOutcome::Revoked { still_via_groups },
+    }
+}
+
+/// What a single-permission change reports once its plan is carried out.
+pub(crate) fn permission_outcome(plan: PermissionPlan, despite_failure: bool) -> PermissionChange {
+    match plan {
+        PermissionPlan::Unchanged { current } => PermissionChange::Unchanged { current },
+        PermissionPlan::NoDirectAccess { via_groups } => {
+            PermissionChange::NoDirectAccess { via_groups }
+        }
+        PermissionPlan::Change { before, after } if despite_failure => {
+            PermissionChange::ChangedDespiteFailure { before, after }
+        }
+        PermissionPlan::Change { before, after } => PermissionChange::Changed { before, after },
+        PermissionPlan::RevokeGrant {
+            before,
+            still_via_groups,
+        } if despite_failure => PermissionChange::RevokedDespiteFailure {
+            before,
+            still_via_groups,
+        },
+        PermissionPlan::RevokeGrant {
+            before,
+            still_via_groups,
+        } => PermissionChange::Revoked {
+            before,
+            still_via_groups,
+        },
+    }
+}
+
+/// Whether the signed-in identity holds Manage on a vault as read (directly or through a
+/// group: the server's combined access).
+pub(crate) fn can_manage(v: &models::Vault) -> bool {
+    matches!(&v.combined_access, Some(a) if a.acl.contains(VaultPermissions::MANAGE))
+}
+
 impl Admin {
     /// The groups a person is an active member of.
-    async fn groups_of(&self, user: &UserId) -> Result<Vec<GroupId>> {
+    pub(crate) async fn groups_of(&self, user: &UserId) -> Result<Vec<GroupId>> {
         let person = self.client().user_with_attrs(user, &["groups"]).await?;
         Ok(access::active_group_ids(
             person.memberships.as_deref().unwrap_or_default(),
@@ -59,7 +201,7 @@ impl Admin {
 
     /// A vault with its accessors; a vault the administrator cannot see is, as the integration write-up (docs/requirements.md) says,
     /// "does not have access to this vault" error.
-    async fn vault_with_access(&self, vault: &VaultId) -> Result<models::Vault> {
+    pub(crate) async fn vault_with_access(&self, vault: &VaultId) -> Result<models::Vault> {
         self.client().vault(vault).await.map_err(|e| match e {
             ApiError::NotFound { .. } | ApiError::PermissionDenied { .. } => {
                 Error::NoManageVaultPermission
@@ -84,9 +226,18 @@ impl Admin {
     }
 
     fn require_manage(v: &models::Vault) -> Result<()> {
-        match &v.combined_access {
-            Some(a) if a.acl.contains(VaultPermissions::MANAGE) => Ok(()),
-            _ => Err(Error::NoManageVaultPermission),
+        if can_manage(v) {
+            Ok(())
+        } else {
+            Err(Error::NoManageVaultPermission)
+        }
+    }
+
+    /// The active groups of `who` when it is a person (the rules ignore them for a group).
+    async fn groups_for(&self, who: Grantee<'_>) -> Result<Vec<GroupId>> {
+        match who {
+            Grantee::Person(user) => self.groups_of(user).await,
+            Grantee::Group(_) => Ok(Vec::new()),
         }
     }
 
@@ -100,23 +251,19 @@ impl Admin {
     ) -> Result<GrantOutcome> {
         let v = self.vault_with_access(vault).await?;
         let records = v.access.as_deref().unwrap_or_default();
-        let plan = match to {
-            Grantee::Person(user) => {
-                let groups = self.groups_of(user).await?;
-                access::plan_grant(records, user, &groups, permissions)?
+        let groups = self.groups_for(to).await?;
+        let plan = grant_rule(records, to, &groups, permissions)?;
+        match &plan {
+            GrantPlan::AlreadyDirect { .. } | GrantPlan::CoveredByGroups { .. } => {
+                Ok(grant_outcome(plan, false))
             }
-            Grantee::Group(group) => access::plan_group_grant(records, group, permissions)?,
-        };
-        match plan {
-            GrantPlan::AlreadyDirect { current, .. } => Ok(GrantOutcome::AlreadyDirect { current }),
-            GrantPlan::CoveredByGroups { groups } => Ok(GrantOutcome::CoveredByGroups { groups }),
             GrantPlan::Grant { permissions } => {
                 Self::require_manage(&v)?;
                 let public = match to {
                     Grantee::Person(user) => self.user_public_key(user).await?,
                     Grantee::Group(group) => self.group_public_key(group).await?,
                 };
-                let record = self.record(&v, to.kind(), to.uuid(), &public, permissions)?;
+                let record = self.record(&v, to.kind(), to.uuid(), &public, *permissions)?;
                 let records = std::slice::from_ref(&record);
                 // The plan found no direct grant, so one in place after a failure is this one.
                 let sent = self
@@ -126,12 +273,7 @@ impl Admin {
                         || async { Ok(self.direct_acl(vault, to).await?.is_some()) },
                     )
                     .await?;
-                Ok(match sent {
-                    Converged::Sent(()) => GrantOutcome::Granted { permissions },
-                    Converged::DespiteFailure => {
-                        GrantOutcome::GrantedDespiteFailure { permissions }
-                    }
-                })
+                Ok(grant_outcome(plan, sent == Converged::DespiteFailure))
             }
         }
     }
@@ -141,30 +283,14 @@ impl Admin {
     async fn revoke_access(&self, vault: &VaultId, from: Grantee<'_>) -> Result<RevokeOutcome> {
         let v = self.vault_with_access(vault).await?;
         let records = v.access.as_deref().unwrap_or_default();
-        let plan = match from {
-            Grantee::Person(user) => {
-                let groups = self.groups_of(user).await?;
-                access::plan_revoke(records, user, &groups)
-            }
-            Grantee::Group(group) => access::plan_group_revoke(records, group),
-        };
-        match plan {
-            RevokePlan::NothingDirect { via_groups } => {
-                Ok(RevokeOutcome::NoDirectAccess { via_groups })
-            }
-            RevokePlan::RevokeDirect {
-                still_via_groups, ..
-            } => {
-                Self::require_manage(&v)?;
-                let sent = self.revoke_direct(vault, from).await?;
-                Ok(match sent {
-                    Converged::Sent(()) => RevokeOutcome::Revoked { still_via_groups },
-                    Converged::DespiteFailure => {
-                        RevokeOutcome::RevokedDespiteFailure { still_via_groups }
-                    }
-                })
-            }
+        let groups = self.groups_for(from).await?;
+        let plan = revoke_rule(records, from, &groups);
+        if !plan.is_change() {
+            return Ok(revoke_outcome(plan, false));
         }
+        Self::require_manage(&v)?;
+        let sent = self.revoke_direct(vault, from).await?;
+        Ok(revoke_outcome(plan, sent == Converged::DespiteFailure))
     }
 
     /// Grants a person access to a vault, following the integration write-up's rules (docs/requirements.md): a person who already has
@@ -226,21 +352,9 @@ impl Admin {
         self.deny_service_account("changing a person's vault permissions")?;
         let user = self.resolve_user(user).await?;
         let v = self.vault_with_access(vault).await?;
-        let has_direct =
-            v.access.as_deref().unwrap_or_default().iter().any(|r| {
-                r.accessor_type == AccessorType::User && r.accessor_uuid == user.id.as_str()
-            });
-        if !has_direct {
-            return Err(Error::InvalidState(format!(
-                "{} has no direct access to this vault; grant access instead",
-                user.email
-            )));
-        }
+        let records = v.access.as_deref().unwrap_or_default();
+        let (_, permissions) = set_rule(records, &user.id, &user.email, permissions)?;
         Self::require_manage(&v)?;
-        let permissions = permissions.with_dependencies();
-        if !permissions.is_grantable() {
-            return Err(Error::InvalidInput("the permissions must include at least one of view, edit, export, manage or recover".into()));
-        }
         let who = Grantee::Person(&user.id);
         self.converge(
             "vault.acl",
@@ -258,7 +372,7 @@ impl Admin {
 
     /// The permission scheme of the signed-in account (Teams bundles or Business permissions),
     /// from its plan.
-    async fn permission_scheme(&self) -> Result<PermissionScheme> {
+    pub(crate) async fn permission_scheme(&self) -> Result<PermissionScheme> {
         let account = self.client().account_with(&[AccountAttr::Tier]).await?;
         Ok(PermissionScheme::for_plan(&account.plan()))
     }
@@ -276,84 +390,42 @@ impl Admin {
         let scheme = self.permission_scheme().await?;
         let v = self.vault_with_access(vault).await?;
         let records = v.access.as_deref().unwrap_or_default();
-        let plan = match who {
-            Grantee::Person(user) => {
-                let groups = self.groups_of(user).await?;
-                match edit {
-                    Edit::Add => {
-                        access::plan_add_permissions(records, user, &groups, permissions, scheme)?
-                    }
-                    Edit::Remove => access::plan_remove_permissions(
-                        records,
-                        user,
-                        &groups,
-                        permissions,
-                        scheme,
-                    )?,
-                }
+        let groups = self.groups_for(who).await?;
+        let plan = edit_rule(records, who, &groups, edit, permissions, scheme)?;
+        let sent = match &plan {
+            PermissionPlan::Unchanged { .. } | PermissionPlan::NoDirectAccess { .. } => {
+                return Ok(permission_outcome(plan, false));
             }
-            Grantee::Group(group) => match edit {
-                Edit::Add => {
-                    access::plan_group_add_permissions(records, group, permissions, scheme)?
-                }
-                Edit::Remove => {
-                    access::plan_group_remove_permissions(records, group, permissions, scheme)?
-                }
-            },
-        };
-        match plan {
-            PermissionPlan::Unchanged { current } => Ok(PermissionChange::Unchanged { current }),
-            PermissionPlan::NoDirectAccess { via_groups } => {
-                Ok(PermissionChange::NoDirectAccess { via_groups })
-            }
-            PermissionPlan::Change { before, after } => {
+            PermissionPlan::Change { after, .. } => {
+                let after = *after;
                 Self::require_manage(&v)?;
-                let sent = self
-                    .converge(
-                        "vault.acl",
-                        || async {
-                            match who {
-                                Grantee::Person(user) => {
-                                    self.client()
-                                        .set_user_vault_permissions(vault, user, after)
-                                        .await?
-                                }
-                                Grantee::Group(group) => {
-                                    self.client()
-                                        .set_group_vault_permissions(vault, group, after)
-                                        .await?
-                                }
+                self.converge(
+                    "vault.acl",
+                    || async {
+                        match who {
+                            Grantee::Person(user) => {
+                                self.client()
+                                    .set_user_vault_permissions(vault, user, after)
+                                    .await?
                             }
-                            Ok(())
-                        },
-                        || async { Ok(self.direct_acl(vault, who).await? == Some(after)) },
-                    )
-                    .await?;
-                Ok(match sent {
-                    Converged::Sent(()) => PermissionChange::Changed { before, after },
-                    Converged::DespiteFailure => {
-                        PermissionChange::ChangedDespiteFailure { before, after }
-                    }
-                })
+                            Grantee::Group(group) => {
+                                self.client()
+                                    .set_group_vault_permissions(vault, group, after)
+                                    .await?
+                            }
+                        }
+                        Ok(())
+                    },
+                    || async { Ok(self.direct_acl(vault, who).await? == Some(after)) },
+                )
+                .await?
             }
-            PermissionPlan::RevokeGrant {
-                before,
-                still_via_groups,
-            } => {
+            PermissionPlan::RevokeGrant { .. } => {
                 Self::require_manage(&v)?;
-                let sent = self.revoke_direct(vault, who).await?;
-                Ok(match sent {
-                    Converged::Sent(()) => PermissionChange::Revoked {
-                        before,
-                        still_via_groups,
-                    },
-                    Converged::DespiteFailure => PermissionChange::RevokedDespiteFailure {
-                        before,
-                        still_via_groups,
-                    },
-                })
+                self.revoke_direct(vault, who).await?
             }
-        }
+        };
+        Ok(permission_outcome(plan, sent == Converged::DespiteFailure))
     }
 
     /// Adds permissions to a person's direct grant on a vault: the asked permissions, closed

@@ -10,17 +10,61 @@ use super::{Admin, named_not_found};
 use crate::error::{Error, Result};
 use crate::model::{Group, GroupMember, MembershipOutcome, UserRef};
 
-/// A group with its active members.
-pub(super) fn group_from(g: models::Group) -> Group {
-    let members = g
-        .memberships
+/// A group's active members, with their roles.
+pub(crate) fn active_members(g: &models::Group) -> Vec<GroupMember> {
+    g.memberships
         .as_deref()
         .unwrap_or_default()
         .iter()
         .filter(|m| m.state == GroupState::Active)
         .map(|m| GroupMember::new(m.member_uuid.clone(), m.role))
-        .collect();
+        .collect()
+}
+
+/// A group with its active members.
+pub(super) fn group_from(g: models::Group) -> Group {
+    let members = active_members(&g);
     Group::new(g.uuid, g.name, g.group_type, members)
+}
+
+// The membership rules, shared by the direct methods below and by plans (`crate::plan`): each
+// takes a group's active members as read (or as a plan predicts them).
+
+/// A person's role in a group, if they are an active member.
+pub(crate) fn active_role(members: &[GroupMember], user: &UserId) -> Option<GroupRole> {
+    members.iter().find(|m| &m.user == user).map(|m| m.role)
+}
+
+/// Adding a member: an active member is left as they are (`AlreadyMember`, whatever their
+/// role); anyone else is added with `role`.
+pub(crate) fn add_rule(
+    members: &[GroupMember],
+    user: &UserId,
+    role: GroupRole,
+) -> MembershipOutcome {
+    match active_role(members, user) {
+        Some(current) => MembershipOutcome::AlreadyMember { role: current },
+        None => MembershipOutcome::Added { role },
+    }
+}
+
+/// Removing a member: someone who is not an active member is `NotMember`.
+pub(crate) fn remove_rule(members: &[GroupMember], user: &UserId) -> MembershipOutcome {
+    match active_role(members, user) {
+        Some(_) => MembershipOutcome::Removed,
+        None => MembershipOutcome::NotMember,
+    }
+}
+
+/// Changing a member's role: only an active member has one (`InvalidState` otherwise, naming
+/// the person and the group). Answers the current role.
+pub(crate) fn role_rule(
+    members: &[GroupMember],
+    user: &UserId,
+    group_name: &str,
+) -> Result<GroupRole> {
+    active_role(members, user)
+        .ok_or_else(|| Error::InvalidState(format!("{user} is not a member of {group_name}")))
 }
 
 impl Admin {
@@ -56,7 +100,7 @@ impl Admin {
     }
 
     /// A group the administrator can see.
-    async fn visible_group(&self, group: &GroupId) -> Result<models::Group> {
+    pub(crate) async fn visible_group(&self, group: &GroupId) -> Result<models::Group> {
         named_not_found(self.client().group(group).await, || {
             format!("group {group}")
         })
@@ -65,12 +109,7 @@ impl Admin {
     /// A person's role in a group as the server has it now, if they are an active member.
     async fn role_in(&self, group: &GroupId, user: &UserId) -> Result<Option<GroupRole>> {
         let g = self.visible_group(group).await?;
-        Ok(g.memberships
-            .as_deref()
-            .unwrap_or_default()
-            .iter()
-            .find(|m| &m.member_uuid == user && m.state == GroupState::Active)
-            .map(|m| m.role))
+        Ok(active_role(&active_members(&g), user))
     }
 
     /// Adds a person to a group with a role. The group's keyset is wrapped to the new member's
@@ -84,14 +123,9 @@ impl Admin {
         self.deny_service_account("adding a person to a group")?;
         let user_id = self.id_of(user).await?;
         let g = self.visible_group(group).await?;
-        if let Some(m) = g
-            .memberships
-            .as_deref()
-            .unwrap_or_default()
-            .iter()
-            .find(|m| m.member_uuid == user_id && m.state == GroupState::Active)
-        {
-            return Ok(MembershipOutcome::AlreadyMember { role: m.role });
+        let decided = add_rule(&active_members(&g), &user_id, role);
+        if !matches!(decided, MembershipOutcome::Added { .. }) {
+            return Ok(decided);
         }
         let keyset = self.inner.keys.group_keyset(&g)?;
         let public = self.user_public_key(&user_id).await?;
@@ -125,14 +159,9 @@ impl Admin {
         self.deny_service_account("removing a person from a group")?;
         let user_id = self.id_of(user).await?;
         let g = self.visible_group(group).await?;
-        if !g
-            .memberships
-            .as_deref()
-            .unwrap_or_default()
-            .iter()
-            .any(|m| m.member_uuid == user_id && m.state == GroupState::Active)
-        {
-            return Ok(MembershipOutcome::NotMember);
+        let decided = remove_rule(&active_members(&g), &user_id);
+        if decided == MembershipOutcome::NotMember {
+            return Ok(decided);
         }
         let sent = self
             .converge(
@@ -157,18 +186,7 @@ impl Admin {
         self.deny_service_account("changing a person's group role")?;
         let user_id = self.id_of(user).await?;
         let g = self.visible_group(group).await?;
-        if !g
-            .memberships
-            .as_deref()
-            .unwrap_or_default()
-            .iter()
-            .any(|m| m.member_uuid == user_id)
-        {
-            return Err(Error::InvalidState(format!(
-                "{} is not a member of {}",
-                user_id, g.name
-            )));
-        }
+        role_rule(&active_members(&g), &user_id, &g.name)?;
         self.converge(
             "group.set-role",
             || async { Ok(self.client().set_group_role(group, &user_id, role).await?) },

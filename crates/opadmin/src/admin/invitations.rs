@@ -21,6 +21,17 @@ fn pending_from(i: &InvitationDetails) -> PendingInvitation {
     p
 }
 
+/// The pending invitation with this uuid, or for this email (case-insensitive): the rule that
+/// resending and revoking, directly or in a plan, find an invitation by.
+pub(crate) fn find_pending<'a>(
+    list: &'a [PendingInvitation],
+    invitation: &str,
+) -> Option<&'a PendingInvitation> {
+    let wanted = invitation.trim();
+    list.iter()
+        .find(|i| i.id == wanted || i.email.eq_ignore_ascii_case(wanted))
+}
+
 impl Admin {
     /// Every invitation sent and not yet accepted or revoked (one request).
     pub async fn invitations(&self) -> Result<Vec<PendingInvitation>> {
@@ -35,13 +46,11 @@ impl Admin {
 
     /// The pending invitation with this uuid, or for this email (case-insensitive).
     async fn pending_invitation(&self, invitation: &str) -> Result<PendingInvitation> {
-        let wanted = invitation.trim();
-        self.invitations()
-            .await?
-            .into_iter()
-            .find(|i| i.id == wanted || i.email.eq_ignore_ascii_case(wanted))
+        let list = self.invitations().await?;
+        find_pending(&list, invitation)
+            .cloned()
             .ok_or_else(|| Error::NotFound {
-                what: format!("pending invitation {wanted}"),
+                what: format!("pending invitation {}", invitation.trim()),
             })
     }
 

@@ -4,12 +4,12 @@
 //! keys, `access` grants and revokes vault access, `people` and `groups` act on people and
 //! groups, `invitations` lists, resends and revokes pending invitations; this module holds the `Admin` type and the helpers they share.
 
-mod access;
+pub(crate) mod access;
 mod builder;
 mod converge;
-mod groups;
-mod invitations;
-mod people;
+pub(crate) mod groups;
+pub(crate) mod invitations;
+pub(crate) mod people;
 mod sync;
 
 use std::sync::Arc;
@@ -99,7 +99,7 @@ impl Admin {
         self.inner.remember_token.as_ref()
     }
 
-    fn client(&self) -> &Client {
+    pub(crate) fn client(&self) -> &Client {
         &self.inner.client
     }
 
@@ -136,7 +136,7 @@ impl Admin {
     /// [`groups`](Self::groups) (the groups it sees), [`open_vault_keys`](Self::open_vault_keys),
     /// and [`grant_group_vault_access`](Self::grant_group_vault_access) /
     /// [`revoke_group_vault_access`](Self::revoke_group_vault_access) on vaults it manages.
-    fn deny_service_account(&self, operation: &'static str) -> Result<()> {
+    pub(crate) fn deny_service_account(&self, operation: &'static str) -> Result<()> {
         if self.inner.service_account {
             Err(Error::NotPermittedForServiceAccount { operation })
         } else {

@@ -21,7 +21,7 @@ use super::{Admin, named_not_found};
 use crate::error::{Error, Result};
 use crate::model::{BulkResult, Invitation, User, UserRef};
 
-pub(super) fn user_from(person: &Person) -> User {
+pub(crate) fn user_from(person: &Person) -> User {
     let mut user = User::new(
         person.uuid.clone(),
         person.email.trim().to_lowercase(),
@@ -36,7 +36,7 @@ pub(super) fn user_from(person: &Person) -> User {
 
 /// A change to a person's standing in the account.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Lifecycle {
+pub(crate) enum Lifecycle {
     /// They can no longer sign in; nothing is deleted.
     Suspend,
     /// A suspended person may sign in again.
@@ -65,12 +65,37 @@ impl Lifecycle {
     }
 
     /// The person's state once the server has accepted the change.
-    fn resulting_state(self) -> UserState {
+    pub(crate) fn resulting_state(self) -> UserState {
         match self {
             Lifecycle::Suspend => UserState::Suspended,
             Lifecycle::Reactivate => UserState::Active,
             Lifecycle::Remove => UserState::Deleted,
         }
+    }
+}
+
+/// The lifecycle rule, shared by the direct methods and by plans: the signed-in administrator
+/// (`me`) never acts on itself.
+pub(crate) fn lifecycle_rule(me: &UserId, user: &UserId, action: Lifecycle) -> Result<()> {
+    if user == me {
+        return Err(Error::InvalidInput(format!(
+            "the integration user cannot {} itself",
+            action.verb()
+        )));
+    }
+    Ok(())
+}
+
+/// The confirmation rule, shared by the direct methods and by plans: only a person awaiting
+/// confirmation can be confirmed.
+pub(crate) fn confirm_rule(user: &User) -> Result<()> {
+    if user.state == UserState::Pending {
+        Ok(())
+    } else {
+        Err(Error::InvalidState(format!(
+            "{} is {}, not awaiting confirmation",
+            user.email, user.state
+        )))
     }
 }
 
@@ -124,7 +149,7 @@ impl Admin {
     }
 
     /// A person's uuid: as given, or looked up by email (one request).
-    pub(super) async fn id_of(&self, user: impl Into<UserRef>) -> Result<UserId> {
+    pub(crate) async fn id_of(&self, user: impl Into<UserRef>) -> Result<UserId> {
         match user.into() {
             UserRef::Id(id) => Ok(id),
             email => Ok(self.resolve_user(email).await?.id),
@@ -279,17 +304,12 @@ impl Admin {
         let mut ready = Vec::with_capacity(people.len());
         // Someone no longer awaiting confirmation fails alone, before anything is sent.
         for u in people {
-            if u.state == UserState::Pending {
-                ready.push(u);
-            } else {
-                let e = Error::InvalidState(format!(
-                    "{} is {}, not awaiting confirmation",
-                    u.email, u.state
-                ));
-                out.push(BulkResult {
+            match confirm_rule(&u) {
+                Ok(()) => ready.push(u),
+                Err(e) => out.push(BulkResult {
                     target: u,
                     outcome: Err(e),
-                });
+                }),
             }
         }
         if ready.is_empty() {
@@ -515,12 +535,7 @@ impl Admin {
     async fn lifecycle(&self, user: UserRef, action: Lifecycle) -> Result<User> {
         self.deny_service_account(action.operation())?;
         let user = self.resolve_user(user).await?;
-        if &user.id == self.user_id() {
-            return Err(Error::InvalidInput(format!(
-                "the integration user cannot {} itself",
-                action.verb()
-            )));
-        }
+        lifecycle_rule(self.user_id(), &user.id, action)?;
         let mut user = user;
         let ids = std::slice::from_ref(&user.id);
         let target = action.resulting_state();
