@@ -19,9 +19,10 @@ mod model;
 pub use directory::{Capabilities, Directory};
 pub use error::{Error, Result};
 pub use model::{
-    Accessor, AccountInfo, BulkResult, GrantOutcome, Group, GroupGrant, GroupMember, Invitation,
-    MembershipOutcome, PendingInvitation, PermissionChange, RevokeOutcome, SkipReason, SkippedItem,
-    SkippedKind, Snapshot, User, UserAccess, UserRef, Vault, VaultSummary,
+    Accessor, AccountInfo, BulkResult, GrantOutcome, Group, GroupGrant, GroupMember,
+    GroupPermissionUpdate, GroupPermissionsOutcome, Invitation, MembershipOutcome,
+    PendingInvitation, PermissionChange, RevokeOutcome, SkipReason, SkippedItem, SkippedKind,
+    Snapshot, User, UserAccess, UserRef, Vault, VaultOutcome, VaultSummary, VaultUpdate,
 };
 pub use opadmin_api::types::{
     GroupId, GroupRole, GroupType, Plan, UserId, UserState, UserType, VaultId, VaultPermissions,

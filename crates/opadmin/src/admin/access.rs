@@ -59,7 +59,7 @@ impl Admin {
 
     /// A vault with its accessors; a vault the administrator cannot see is, as the integration write-up (docs/requirements.md) says,
     /// "does not have access to this vault" error.
-    async fn vault_with_access(&self, vault: &VaultId) -> Result<models::Vault> {
+    pub(super) async fn vault_with_access(&self, vault: &VaultId) -> Result<models::Vault> {
         self.client().vault(vault).await.map_err(|e| match e {
             ApiError::NotFound { .. } | ApiError::PermissionDenied { .. } => {
                 Error::NoManageVaultPermission
@@ -83,7 +83,7 @@ impl Admin {
             .map(|r| r.acl))
     }
 
-    fn require_manage(v: &models::Vault) -> Result<()> {
+    pub(super) fn require_manage(v: &models::Vault) -> Result<()> {
         match &v.combined_access {
             Some(a) if a.acl.contains(VaultPermissions::MANAGE) => Ok(()),
             _ => Err(Error::NoManageVaultPermission),
