@@ -372,6 +372,56 @@ pub const VAULT_ACL_GROUP: Endpoint = Endpoint::new(
 .answers_plain_success()
 .checked_after_failure();
 
+// ---- Vault lifecycle (observed from 1Password's SDK 0.5.0; docs/protocol.md 4.2) -------------
+
+/// `GET /api/v1/vault/preflight/create?type=U`: the groups a new vault must (and may) be
+/// shared with.
+pub const VAULT_CREATE_PREFLIGHT: Endpoint = Endpoint::new(
+    "vault.create-preflight",
+    Method::Get,
+    "/api/v1/vault/preflight/create",
+);
+/// `POST /api/v2/vault {uuid, type, encAttrs, access}`. The client picks the uuid, so after a
+/// failure that may have come after it was applied a read of that uuid tells whether the vault
+/// exists; a blind repeat would be refused as a uuid in use.
+pub const VAULT_CREATE: Endpoint = Endpoint::new("vault.create", Method::Post, "/api/v2/vault")
+    // 1Password's SDK 0.5.0 requires exactly a plain `{"success":1}` here (observed against
+    // the emulator: an encrypted answer or the vault object makes it fail).
+    .answers_plain_success()
+    .checked_after_failure();
+/// `PUT /api/v3/vault/{uuid}/attrs {uuid, type, encAttrs, attrVersion}`: a new name and
+/// description. A repeat after it was applied is refused (the `attrVersion` moved on), so the
+/// outcome is read instead.
+pub const VAULT_UPDATE_ATTRS: Endpoint = Endpoint::new(
+    "vault.update-attrs",
+    Method::Put,
+    "/api/v3/vault/{uuid}/attrs",
+)
+// As for the creation: 1Password's SDK 0.5.0 requires a plain `{"success":1}`.
+.answers_plain_success()
+.checked_after_failure();
+/// `GET /api/v1/vault/preflight/delete/{uuid}`: what deleting the vault would take with it
+/// (1Password's web client asks before deleting; its SDK does not).
+pub const VAULT_DELETE_PREFLIGHT: Endpoint = Endpoint::new(
+    "vault.delete-preflight",
+    Method::Get,
+    "/api/v1/vault/preflight/delete/{uuid}",
+);
+/// `DELETE /api/v4/vault/{uuid}`.
+pub const VAULT_DELETE: Endpoint =
+    Endpoint::new("vault.delete", Method::Delete, "/api/v4/vault/{uuid}")
+        // As for the creation: 1Password's SDK 0.5.0 requires a plain `{"success":1}`.
+        .answers_plain_success()
+        .checked_after_failure();
+/// `PATCH /api/v2/acl/groups [{groupUuid, vaultUuid, permission}]`: many groups' permissions
+/// at once. Marked idempotent: it sets each acl to the value in the body.
+pub const GROUP_VAULT_ACLS: Endpoint =
+    Endpoint::new("vault.acl-groups", Method::Patch, "/api/v2/acl/groups")
+        .idempotent()
+        // As for the creation: 1Password's SDK 0.5.0 requires a plain `{"success":1}`.
+        .answers_plain_success()
+        .checked_after_failure();
+
 // ---- Invitations (docs/protocol.md 4.3) -----------------------------------------------------------
 
 /// `POST /api/v1/invite {invites, type}`: sends emails; never repeated.
@@ -444,8 +494,17 @@ mod tests {
             VAULT_ACL_GROUP,
             INVITE,
             INVITE_REVOKE,
+            VAULT_CREATE,
+            VAULT_UPDATE_ATTRS,
+            VAULT_DELETE,
+            GROUP_VAULT_ACLS,
         ] {
             assert!(e.checked_after_failure, "{}", e.name);
+            assert!(
+                !e.name.starts_with("vault.") || e.plain_success_answer,
+                "{}",
+                e.name
+            );
         }
         for e in [
             ACCOUNT,

@@ -1,5 +1,6 @@
-//! Vaults: listing, one vault with its accessors, and the access changes (grant, revoke,
-//! change permissions).
+//! Vaults: listing, one vault with its accessors, the access changes (grant, revoke, change
+//! permissions, many groups' permissions at once) and the vault lifecycle (creation preflight,
+//! create, new attributes, delete).
 //!
 //! Access changes answer plain `{"success": 1}`. A refusal for lack of the Manage Vault
 //! permission (HTTP 403, error 101; docs/decisions.md, decision 8) is
@@ -9,11 +10,15 @@ use futures::FutureExt;
 
 use crate::client::Client;
 use crate::endpoints::{
-    VAULT, VAULT_ACCESS_GRANT, VAULT_ACL_GROUP, VAULT_ACL_USER, VAULT_REVOKE_GROUP,
-    VAULT_REVOKE_USER, VAULTS,
+    GROUP_VAULT_ACLS, VAULT, VAULT_ACCESS_GRANT, VAULT_ACL_GROUP, VAULT_ACL_USER, VAULT_CREATE,
+    VAULT_CREATE_PREFLIGHT, VAULT_DELETE, VAULT_DELETE_PREFLIGHT, VAULT_REVOKE_GROUP,
+    VAULT_REVOKE_USER, VAULT_UPDATE_ATTRS, VAULTS,
 };
 use crate::error::{ApiError, Result};
-use crate::models::{Vault, VaultAccess, VaultAccessBody};
+use crate::models::{
+    CreateVaultPreflight, CreateVaultRequest, DeleteVaultPreflight, GroupVaultAcl,
+    UpdateVaultAttrsRequest, Vault, VaultAccess, VaultAccessBody,
+};
 use crate::pages::Pages;
 use crate::transport::Request;
 use crate::types::{GroupId, UserId, VaultId, VaultPermissions};
@@ -119,5 +124,58 @@ impl Client {
         ))
         .await
         .map_err(|e| access_error(vault, e))
+    }
+
+    /// `PATCH /api/v2/acl/groups`: sets many groups' permissions on vaults they already have
+    /// access to, all at once (the server applies all or none). Needs Manage on every vault
+    /// named.
+    pub async fn set_group_vault_permissions_bulk(&self, entries: &[GroupVaultAcl]) -> Result<()> {
+        self.write(Request::new(GROUP_VAULT_ACLS, &[]).body(entries)?)
+            .await
+            .map_err(|e| match e {
+                ApiError::PermissionDenied {
+                    code: Some(101), ..
+                } => ApiError::NoManageVaultPermission,
+                other => other,
+            })
+    }
+
+    /// `GET /api/v1/vault/preflight/create?type=U`: the groups a new vault must be shared with
+    /// and the administrator groups it is shared with by default. Refused (403) to whoever may
+    /// not create vaults.
+    pub async fn create_vault_preflight(&self) -> Result<CreateVaultPreflight> {
+        self.fetch(Request::new(VAULT_CREATE_PREFLIGHT, &[]).query("type", "U"))
+            .await
+    }
+
+    /// `POST /api/v2/vault`: creates a vault whose key and attributes the caller made (see
+    /// [`CreateVaultRequest`]).
+    pub async fn create_vault(&self, request: &CreateVaultRequest) -> Result<()> {
+        self.write(Request::new(VAULT_CREATE, &[]).body(request)?)
+            .await
+            .map_err(|e| e.with_subject(format!("new vault {}", request.uuid)))
+    }
+
+    /// `PUT /api/v3/vault/{uuid}/attrs`: new attributes (name, description) for a vault. Needs
+    /// Manage on it; refused (409) when `attr_version` is no longer the vault's.
+    pub async fn update_vault_attrs(&self, request: &UpdateVaultAttrsRequest) -> Result<()> {
+        let vault = &request.uuid;
+        self.write(Request::new(VAULT_UPDATE_ATTRS, &[vault.as_str()]).body(request)?)
+            .await
+            .map_err(|e| access_error(vault, e))
+    }
+
+    /// `GET /api/v1/vault/preflight/delete/{uuid}`: what deleting the vault takes with it.
+    pub async fn delete_vault_preflight(&self, vault: &VaultId) -> Result<DeleteVaultPreflight> {
+        self.fetch(Request::new(VAULT_DELETE_PREFLIGHT, &[vault.as_str()]))
+            .await
+            .map_err(|e| access_error(vault, e))
+    }
+
+    /// `DELETE /api/v4/vault/{uuid}`: deletes a vault. Needs Manage on it.
+    pub async fn delete_vault(&self, vault: &VaultId) -> Result<()> {
+        self.write(Request::new(VAULT_DELETE, &[vault.as_str()]))
+            .await
+            .map_err(|e| access_error(vault, e))
     }
 }

@@ -64,7 +64,9 @@ Fields:
                        (one record per target; outcome is invited, confirmed, suspended,
                        reactivated, removed, granted, already_direct, covered_by_groups,
                        revoked, no_direct_access, added, already_member, not_member,
-                       role_set or failed; error is an exit-code name such as not_found)
+                       role_set, created, renamed, unchanged, deleted or failed; error is an
+                       exit-code name such as not_found; vaults create|rename|delete: target
+                       is the vault's name, id its uuid, permissions your own on it)
 
 Bulk (--file PATH, or - for stdin): one email (or uuid) per line, or a CSV with an `email`
 column. Every target is attempted; exit code 8 if any failed.
@@ -254,7 +256,7 @@ pub enum Command {
     /// Groups: list, members, add, remove, role.
     #[command(subcommand)]
     Groups(GroupsCommand),
-    /// Vaults: list, access, grant, revoke.
+    /// Vaults: list, access, grant, revoke, create, rename, delete.
     #[command(subcommand)]
     Vaults(VaultsCommand),
 }
@@ -424,6 +426,32 @@ pub enum GroupsCommand {
 pub enum VaultsCommand {
     /// Every vault the signed-in user can see.
     List,
+    /// Create a shared vault. You get view, edit, export and manage on it; the groups the
+    /// account requires on every vault (Owners, and Administrators unless the account says
+    /// otherwise) get manage, and Recovery gets recover. Needs the Create Vault permission.
+    Create {
+        /// The new vault's name.
+        name: String,
+        /// Its description.
+        #[arg(long, default_value = "")]
+        description: String,
+    },
+    /// Rename a vault (and optionally change its description). Needs manage on it.
+    Rename {
+        /// Vault name or uuid.
+        vault: String,
+        /// The new name.
+        name: String,
+        /// A new description too.
+        #[arg(long)]
+        description: Option<String>,
+    },
+    /// Delete a vault and everything in it. Needs manage on it. Asks for confirmation on a
+    /// terminal; pass --yes when stdin is not a terminal (scripts).
+    Delete {
+        /// Vault name or uuid.
+        vault: String,
+    },
     /// Who has access to a vault, with which permissions, directly or through which groups.
     Access {
         /// Vault name or uuid.

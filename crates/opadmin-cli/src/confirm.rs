@@ -1,7 +1,7 @@
-//! Confirmation questions before destructive bulk changes.
+//! Confirmation questions before destructive changes.
 //!
-//! A change that takes something away from several people or groups at once (or from everyone
-//! in a `--file`) is asked about first: on a terminal the question is printed on stderr and a
+//! Deleting a vault, and a change that takes something away from several people or groups at
+//! once (or from everyone in a `--file`), is asked about first: on a terminal the question is printed on stderr and a
 //! `y` or `yes` on stdin goes on; anything else ends the command with [`CliError::Declined`]
 //! before anything is sent. Without a terminal there is nobody to ask, so such a command is
 //! refused as a usage error unless `--yes` was given (a cron job says `--yes` once, on purpose).
@@ -87,6 +87,9 @@ pub fn question(command: &Command) -> Option<String> {
             (bulk || n + groups.len() > 1)
                 .then(|| format!("{what} {} on the vault {vault}?", whom.join(" and ")))
         }
+        Command::Vaults(VaultsCommand::Delete { vault }) => Some(format!(
+            "Delete the vault {vault} and everything in it? This cannot be undone."
+        )),
         _ => None,
     }
 }
@@ -99,7 +102,7 @@ pub fn ask(question: &str, yes: bool) -> Result<(), CliError> {
     let stdin = std::io::stdin();
     if !stdin.is_terminal() {
         return Err(CliError::Usage(format!(
-            "{question} This changes several targets at once and there is no terminal to ask: pass --yes to go ahead"
+            "{question} There is no terminal to ask on: pass --yes to go ahead"
         )));
     }
     let mut stderr = std::io::stderr();

@@ -83,9 +83,11 @@ pub fn kind_of(error: &opadmin::Error) -> Kind {
     match error {
         E::BadCredentials | E::AdminDisabled(_) => Kind::BadCredentials,
         E::MfaRequired { .. } | E::MfaUnsupported { .. } => Kind::MfaRequired,
-        E::NoManageVaultPermission | E::PermissionDenied { .. } | E::BusinessPlanRequired => {
-            Kind::PermissionDenied
-        }
+        E::NoManageVaultPermission
+        | E::NoCreateVaultPermission
+        | E::SpecialVault { .. }
+        | E::PermissionDenied { .. }
+        | E::BusinessPlanRequired => Kind::PermissionDenied,
         E::NotFound { .. } => Kind::NotFound,
         E::RateLimited { .. } => Kind::RateLimited,
         E::InvalidInput(_) => Kind::Usage,

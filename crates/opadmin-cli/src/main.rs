@@ -7,7 +7,7 @@
 //! opadmin demo
 //! opadmin users list|get|invite|confirm|suspend|reactivate|remove
 //! opadmin groups list|members|add|remove|role
-//! opadmin vaults list|access|grant|revoke
+//! opadmin vaults list|access|grant|revoke|add-permissions|remove-permissions|create|rename|delete
 //! opadmin sync
 //! ```
 //!

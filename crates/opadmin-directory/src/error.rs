@@ -34,6 +34,26 @@ pub enum Error {
     /// The integration write-up's error (docs/requirements.md): no Manage Vault permission on that vault.
     #[error("{}", opadmin_api::error::NO_MANAGE_VAULT_MESSAGE)]
     NoManageVaultPermission,
+    /// The signed-in identity may not create vaults (it lacks the Create Vault account
+    /// permission: the account's policy may keep vault creation to administrators, and a
+    /// service account needs to be created with that right).
+    #[error(
+        "the integration user may not create vaults: it needs the Create Vault permission (Owners and Administrators have it; members have it unless the account's policy keeps vault creation to administrators; a service account must be created with it)"
+    )]
+    NoCreateVaultPermission,
+    /// The vault is not a user-created shared vault (a Personal, Private, Everyone or
+    /// Transfer vault, ...): it cannot be renamed or deleted through this API.
+    #[error(
+        "vault {vault} is a {vault_type} vault, not a shared vault someone created: it cannot be {operation}"
+    )]
+    SpecialVault {
+        /// The vault.
+        vault: crate::VaultId,
+        /// Its type.
+        vault_type: crate::VaultType,
+        /// What was refused (`deleted`, `renamed`).
+        operation: &'static str,
+    },
     /// The account is not on 1Password Business (invitations).
     #[error(
         "inviting people is available only on 1Password Business; this account is on another plan. Invite people from 1Password's website instead"

@@ -20,8 +20,9 @@ pub use directory::{Capabilities, Directory};
 pub use error::{Error, Result};
 pub use model::{
     Accessor, AccountInfo, BulkResult, Changes, GrantOutcome, Group, GroupGrant, GroupMember,
-    Invitation, ItemChanges, MembershipOutcome, PendingInvitation, PermissionChange, RevokeOutcome,
-    SkipReason, SkippedItem, SkippedKind, Snapshot, User, UserAccess, UserRef, Vault, VaultSummary,
+    GroupPermissionUpdate, GroupPermissionsOutcome, Invitation, ItemChanges, MembershipOutcome,
+    PendingInvitation, PermissionChange, RevokeOutcome, SkipReason, SkippedItem, SkippedKind,
+    Snapshot, User, UserAccess, UserRef, Vault, VaultOutcome, VaultSummary, VaultUpdate,
 };
 pub use opadmin_api::types::{
     GroupId, GroupRole, GroupType, Plan, UserId, UserState, UserType, VaultId, VaultPermissions,

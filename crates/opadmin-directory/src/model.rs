@@ -687,6 +687,164 @@ impl Vault {
     }
 }
 
+/// What a vault lifecycle change did (`Admin::create_vault`, `Admin::update_vault`,
+/// `Admin::delete_vault`). The `…DespiteFailure` variants: the change's answer was lost after
+/// the server may have applied it (a 5xx, a broken connection, a timeout), and reading the
+/// vault showed it applied; it was not sent again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum VaultOutcome {
+    /// A new vault, as the signed-in identity now sees it.
+    Created {
+        /// The new vault.
+        vault: VaultSummary,
+    },
+    /// A new vault, found in place after a failure that may have come after it was created.
+    CreatedDespiteFailure {
+        /// The new vault.
+        vault: VaultSummary,
+    },
+    /// New name and/or description.
+    Updated {
+        /// The vault before.
+        before: VaultSummary,
+        /// The vault after.
+        after: VaultSummary,
+    },
+    /// New name and/or description, found in place after a failure.
+    UpdatedDespiteFailure {
+        /// The vault before.
+        before: VaultSummary,
+        /// The vault after.
+        after: VaultSummary,
+    },
+    /// Nothing to change: the vault already has that name and description.
+    Unchanged {
+        /// The vault.
+        vault: VaultSummary,
+    },
+    /// The vault is gone.
+    Deleted {
+        /// The vault as it was.
+        vault: VaultSummary,
+    },
+    /// The vault is gone; found so after a failure that may have come after the deletion.
+    DeletedDespiteFailure {
+        /// The vault as it was.
+        vault: VaultSummary,
+    },
+}
+
+impl VaultOutcome {
+    /// The vault as it is now (for a deletion: as it was).
+    pub fn vault(&self) -> &VaultSummary {
+        match self {
+            Self::Created { vault }
+            | Self::CreatedDespiteFailure { vault }
+            | Self::Unchanged { vault }
+            | Self::Deleted { vault }
+            | Self::DeletedDespiteFailure { vault } => vault,
+            Self::Updated { after, .. } | Self::UpdatedDespiteFailure { after, .. } => after,
+        }
+    }
+
+    /// Whether the server changed something.
+    pub fn is_change(&self) -> bool {
+        !matches!(self, Self::Unchanged { .. })
+    }
+
+    /// Whether the change was found applied after a failure rather than answered.
+    pub fn applied_despite_failure(&self) -> bool {
+        matches!(
+            self,
+            Self::CreatedDespiteFailure { .. }
+                | Self::UpdatedDespiteFailure { .. }
+                | Self::DeletedDespiteFailure { .. }
+        )
+    }
+}
+
+/// A new name and/or description for a vault (`Admin::update_vault`); `None` keeps the current
+/// one.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct VaultUpdate {
+    /// The new name.
+    pub name: Option<String>,
+    /// The new description.
+    pub description: Option<String>,
+}
+
+impl VaultUpdate {
+    /// A change of name.
+    pub fn name(name: impl Into<String>) -> Self {
+        Self {
+            name: Some(name.into()),
+            description: None,
+        }
+    }
+
+    /// A change of description.
+    pub fn description(description: impl Into<String>) -> Self {
+        Self {
+            name: None,
+            description: Some(description.into()),
+        }
+    }
+
+    /// Also changes the description.
+    pub fn with_description(mut self, description: impl Into<String>) -> Self {
+        self.description = Some(description.into());
+        self
+    }
+}
+
+/// One group's permissions on one vault, before and after a change
+/// (`Admin::set_group_vault_permissions_bulk`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct GroupPermissionUpdate {
+    /// The vault.
+    pub vault: VaultId,
+    /// The group.
+    pub group: GroupId,
+    /// Its permissions before.
+    pub before: VaultPermissions,
+    /// Its permissions after.
+    pub after: VaultPermissions,
+}
+
+impl GroupPermissionUpdate {
+    /// One group's permissions on one vault, before and after.
+    pub fn new(
+        vault: VaultId,
+        group: GroupId,
+        before: VaultPermissions,
+        after: VaultPermissions,
+    ) -> Self {
+        Self {
+            vault,
+            group,
+            before,
+            after,
+        }
+    }
+}
+
+/// What setting many groups' permissions at once did.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct GroupPermissionsOutcome {
+    /// The grants that changed.
+    pub changed: Vec<GroupPermissionUpdate>,
+    /// The grants that already had the asked permissions (nothing was sent for them).
+    pub unchanged: Vec<GroupPermissionUpdate>,
+    /// The change's answer was lost after the server may have applied it, and reading the
+    /// vaults showed every change in place.
+    pub applied_despite_failure: bool,
+}
+
 impl VaultSummary {
     /// A listed vault with the signed-in identity's own permissions.
     pub fn new(

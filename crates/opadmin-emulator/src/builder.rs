@@ -221,6 +221,7 @@ pub struct AccountBuilder {
     iterations: u32,
     seed: Option<u64>,
     legacy_everyone_vault: bool,
+    members_cannot_create_vaults: bool,
     people: Vec<PersonSpec>,
     groups: Vec<GroupSpec>,
     vaults: Vec<VaultSpec>,
@@ -242,6 +243,7 @@ impl AccountBuilder {
             iterations: 650_000,
             seed: None,
             legacy_everyone_vault: false,
+            members_cannot_create_vaults: false,
             people: Vec::new(),
             groups: Vec::new(),
             vaults: Vec::new(),
@@ -277,6 +279,14 @@ impl AccountBuilder {
     /// An older account: no Team Members group; new members get the Everyone vault instead.
     pub fn legacy_everyone_vault(mut self) -> Self {
         self.legacy_everyone_vault = true;
+        self
+    }
+
+    /// The account's policy takes the Create Vault permission away from the Team Members group:
+    /// only Owners and Administrators (and service accounts given the permission) may create
+    /// vaults. By default members may.
+    pub fn members_cannot_create_vaults(mut self) -> Self {
+        self.members_cannot_create_vaults = true;
         self
     }
 
@@ -624,7 +634,11 @@ impl Maker {
                 "Team Members",
                 "Everyone in the team.",
                 'M',
-                perm::TEAM_MEMBERS_GROUP,
+                if self.spec.members_cannot_create_vaults {
+                    perm::TEAM_MEMBERS_GROUP & !perm::CREATE_VAULT
+                } else {
+                    perm::TEAM_MEMBERS_GROUP
+                },
             )
         });
         let (owners_id, admins_id, recovery_id) = (
@@ -835,6 +849,8 @@ impl Maker {
         let enc_attrs = key.encrypt_json(&attrs);
         let mut vault = Vault {
             uuid,
+            // The first grant is always the creator's (see `build`).
+            creator: grants.first().map(|g| g.1.clone()).unwrap_or_default(),
             name: name.to_owned(),
             vault_type,
             key,

@@ -603,7 +603,9 @@ pub const DEMO_SERVICE_ACCOUNT_VAULTS: [&str; 2] = ["Engineering", "Marketing"];
 pub fn demo_account() -> AccountBuilder {
     let rwe = acl::RWE;
     let service_account = DEMO_SERVICE_ACCOUNT_VAULTS.iter().fold(
-        ServiceAccountSpec::new(DEMO_SERVICE_ACCOUNT_NAME).group(DEMO_SERVICE_ACCOUNT_GROUP),
+        ServiceAccountSpec::new(DEMO_SERVICE_ACCOUNT_NAME)
+            .group(DEMO_SERVICE_ACCOUNT_GROUP)
+            .permissions(perm::CREATE_VAULT),
         |spec, vault| spec.vault(*vault, rwe | acl::MANAGE),
     );
     AccountBuilder::new("Acme Corp")

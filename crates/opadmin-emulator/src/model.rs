@@ -216,6 +216,8 @@ pub mod perm {
     pub const SUSPEND_PERSON: u64 = 0x8000;
     /// Delete people.
     pub const DELETE_PERSON: u64 = 0x10000;
+    /// Create shared vaults.
+    pub const CREATE_VAULT: u64 = 0x8_0000;
     /// See every group.
     pub const VIEW_GROUPS: u64 = 0x40_0000;
     /// Change every group.
@@ -225,7 +227,7 @@ pub mod perm {
     /// Administrators: as Owners but without billing, suspending and deleting the account.
     pub const ADMINS_GROUP: u64 = (0xF_FFFF_FF00 & !0x8000_0000 & !0x3000_0000) | ADMINS;
     /// Team Members: use a personal vault, create vaults.
-    pub const TEAM_MEMBERS_GROUP: u64 = TEAM_MEMBERS | 0x4_0000 | 0x8_0000;
+    pub const TEAM_MEMBERS_GROUP: u64 = TEAM_MEMBERS | 0x4_0000 | CREATE_VAULT;
     /// Recovery group.
     pub const RECOVERY_GROUP: u64 = RECOVERY | 0x100;
     /// A user-defined group.
@@ -340,6 +342,8 @@ pub(crate) struct Access {
 #[derive(Clone)]
 pub(crate) struct Vault {
     pub uuid: String,
+    /// The user who created it (a service account may delete only the vaults it created).
+    pub creator: String,
     pub name: String,
     pub vault_type: char,
     pub key: SymmetricKey,

@@ -456,6 +456,17 @@ static ACCOUNT_ATTRIBUTES: Model = Model {
     ],
 };
 
+/// The vault creation preflight (`iconSet`, optional, is not served by the emulator).
+static VAULT_CREATION_PREFLIGHT: Model = Model {
+    name: "VaultCreationPreflightData",
+    fields: &[
+        r(&["mandatoryGroupUuids"], List(&Uuid)),
+        r(&["adminGroupUuids"], List(&Uuid)),
+        r(&["enableAdminGroupsByDefault"], Bool),
+        o(&["iconSet"], Any),
+    ],
+};
+
 /// Every model of the checklist (those the emulator's answers are checked against, directly or
 /// nested).
 static ALL_MODELS: &[&Model] = &[
@@ -483,6 +494,7 @@ static ALL_MODELS: &[&Model] = &[
     &SETTINGS,
     &TEAM_MEMBER_POLICIES,
     &BILLING_TIER,
+    &VAULT_CREATION_PREFLIGHT,
     &JWE_B,
     &JWK_RSA,
     &JWK_EC,
@@ -873,6 +885,54 @@ async fn every_answer_has_what_1passwords_client_requires() {
         check.answer(&SUCCESS, &format!("{method} {path}"), &a.body);
     }
 
+    // The vault lifecycle: the creation preflight, then a vault created and deleted; both
+    // writes answer `{"success":1}` unencrypted, as 1Password's SDK requires.
+    let route = "/api/v1/vault/preflight/create?type=U";
+    let preflight = get(&mut raw, route).await;
+    check.answer(
+        &VAULT_CREATION_PREFLIGHT,
+        &format!("GET {route}"),
+        &preflight,
+    );
+    let new_vault =
+        opadmin_crypto::encoding::generate_uuid(opadmin_crypto::encoding::UuidCase::Lower);
+    let new_key = opadmin_crypto::envelope::SymmetricKey::generate(
+        opadmin_crypto::encoding::generate_uuid(opadmin_crypto::encoding::UuidCase::Lower),
+    );
+    let me = raw.user_uuid.clone();
+    let mine = get(&mut raw, &format!("/api/v1/user/pubkeys?uuids={me}")).await;
+    let mine: opadmin_crypto::jwk::Jwk = serde_json::from_value(mine[0]["pubKey"].clone()).unwrap();
+    let mine = opadmin_crypto::rsa::RsaPublicKey::from_jwk(&mine).unwrap();
+    let mut access = vec![json!({
+        "vaultUuid": new_vault, "accessorType": "user", "accessorUuid": me, "acl": acl::RWE | acl::MANAGE,
+        "leaseTimeout": 0, "vaultKeySN": 1, "encryptedBy": mine.kid(), "encVaultKey": mine.wrap_key(&new_key).unwrap(),
+    })];
+    for g in preflight["mandatoryGroupUuids"].as_array().expect("groups") {
+        let g = g.as_str().expect("uuid");
+        let pk = get(&mut raw, &format!("/api/v1/group/pubkeys?uuids={g}")).await;
+        let jwk: opadmin_crypto::jwk::Jwk =
+            serde_json::from_value(pk[0]["pubKey"].clone()).unwrap();
+        let public = opadmin_crypto::rsa::RsaPublicKey::from_jwk(&jwk).unwrap();
+        access.push(json!({
+            "vaultUuid": new_vault, "accessorType": "group", "accessorUuid": g, "acl": acl::MANAGE,
+            "leaseTimeout": 0, "vaultKeySN": 1, "encryptedBy": public.kid(), "encVaultKey": public.wrap_key(&new_key).unwrap(),
+        }));
+    }
+    let attrs = new_key.encrypt_json(&json!({"name": "Checked", "desc": "", "avatar": "", "color": "", "type": "U", "version": 1}));
+    for (method, path, body) in [
+        (
+            "POST",
+            "/api/v2/vault".to_owned(),
+            Some(json!({"uuid": new_vault, "type": "U", "encAttrs": attrs, "access": access})),
+        ),
+        ("DELETE", format!("/api/v4/vault/{new_vault}"), None),
+    ] {
+        let a = raw.signed(method, &path, body).await;
+        assert_eq!(a.status, 200, "{method} {path}: {}", a.body);
+        assert!(!a.encrypted, "{method} {path} answers unencrypted");
+        check.answer(&SUCCESS, &format!("{method} {path}"), &a.body);
+    }
+
     check.assert_clean();
     // Everything the emulator serves of the checklist was met at least once.
     for model in ALL_MODELS {
@@ -979,5 +1039,5 @@ fn the_checklist_is_well_formed() {
             }
         }
     }
-    assert_eq!(names.len(), 27);
+    assert_eq!(names.len(), 28);
 }

@@ -102,6 +102,12 @@ impl KeyStore {
         Ok(self.ring().unwrap_key(wrapped)?)
     }
 
+    /// The public key of the signed-in identity's primary keyset (what a vault key is wrapped
+    /// to for oneself), from the keys opened at sign-in rather than from the server.
+    pub fn own_public_key(&self) -> Option<opadmin_crypto::rsa::RsaPublicKey> {
+        self.ring().primary().map(|k| k.public_key().clone())
+    }
+
     /// Whether a vault key is already open.
     pub fn has_vault_key(&self, vault: &VaultId) -> bool {
         self.vault_keys

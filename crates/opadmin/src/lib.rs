@@ -78,9 +78,10 @@ pub use opadmin_api::types::{
 };
 pub use opadmin_directory::{
     Accessor, AccountInfo, BulkResult, Capabilities, Changes, Directory, Error, GrantOutcome,
-    Group, GroupGrant, GroupMember, Invitation, ItemChanges, MembershipOutcome, PendingInvitation,
-    PermissionChange, Result, RevokeOutcome, SkipReason, SkippedItem, SkippedKind, Snapshot, User,
-    UserAccess, UserRef, Vault, VaultSummary,
+    Group, GroupGrant, GroupMember, GroupPermissionUpdate, GroupPermissionsOutcome, Invitation,
+    ItemChanges, MembershipOutcome, PendingInvitation, PermissionChange, Result, RevokeOutcome,
+    SkipReason, SkippedItem, SkippedKind, Snapshot, User, UserAccess, UserRef, Vault, VaultOutcome,
+    VaultSummary, VaultUpdate,
 };
 /// The SCIM bridge backend (crate `opadmin-scim`, feature `scim`, on by default): its client, wire
 /// models and [`ScimDirectory`].

@@ -42,6 +42,6 @@ pub use user::{
     UserReportOverview,
 };
 pub use vault::{
-    AccessorType, CreateVaultPreflight, CreateVaultRequest, Vault, VaultAccess, VaultAccessBody,
-    VaultAttributes,
+    AccessorType, CreateVaultPreflight, CreateVaultRequest, DeleteVaultPreflight, GroupVaultAcl,
+    UpdateVaultAttrsRequest, Vault, VaultAccess, VaultAccessBody, VaultAttributes,
 };

@@ -159,37 +159,70 @@ pub struct VaultAttributes {
     pub version: u64,
 }
 
-/// `POST /api/v2/vault` body: a new vault with its first access records.
+/// `POST /api/v2/vault` body: a new vault with its first access records, with exactly the keys
+/// 1Password's SDK 0.5.0 sends (`uuid`, `type`, `encAttrs`, `access`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CreateVaultRequest {
-    /// The new vault's uuid (client-generated, lower-case base32).
+    /// The new vault's uuid (chosen by the client: 26 lower-case base32 characters).
     pub uuid: VaultId,
-    /// Vault type (`U` for shared vaults).
+    /// Vault type (`U` for shared vaults, the only type a client creates).
     #[serde(rename = "type")]
     pub vault_type: VaultType,
-    /// 1 for a new vault.
-    pub attr_version: u64,
-    /// 1 for a new vault.
-    pub content_version: u64,
-    /// The attributes, encrypted under the new vault key.
+    /// The attributes ([`VaultAttributes`]), encrypted under the new vault key.
     pub enc_attrs: Envelope,
-    /// Initial access: the creator (`RWE|Manage`), mandatory groups, the Recovery group (`Recover`).
+    /// Initial access: the creator (with Manage) and the groups the preflight names.
     pub access: Vec<VaultAccess>,
+}
+
+/// `PUT /api/v3/vault/{uuid}/attrs` body: a vault's new attributes (name, description), with
+/// the keys 1Password's SDK 0.5.0 sends.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateVaultAttrsRequest {
+    /// The vault.
+    pub uuid: VaultId,
+    /// Its type (unchanged).
+    #[serde(rename = "type")]
+    pub vault_type: VaultType,
+    /// The new attributes, encrypted under the vault key.
+    pub enc_attrs: Envelope,
+    /// The vault's current `attrVersion`: the server refuses the change (409) when the vault
+    /// changed since it was read.
+    pub attr_version: u64,
+}
+
+/// One entry of `PATCH /api/v2/acl/groups`: a group's new permissions on a vault it already
+/// has access to (the key is `permission`, singular, as 1Password's SDK sends it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GroupVaultAcl {
+    /// The group.
+    pub group_uuid: GroupId,
+    /// The vault.
+    pub vault_uuid: VaultId,
+    /// The new permissions.
+    pub permission: VaultPermissions,
+}
+
+/// `GET /api/v1/vault/preflight/delete/{uuid}` answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeleteVaultPreflight {
+    /// Archived items that go with the vault.
+    #[serde(default)]
+    pub archived_item_count: u64,
 }
 
 /// `GET /api/v1/vault/preflight/create?type=U` answer.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CreateVaultPreflight {
-    /// Groups that must get access to every new vault.
-    #[serde(default)]
+    /// Groups that must get access to every new vault (each with Manage).
     pub mandatory_group_uuids: Vec<GroupId>,
-    /// Administrator groups that may get access.
-    #[serde(default)]
+    /// Administrator groups that get access (with Manage) unless the creator opts out.
     pub admin_group_uuids: Vec<GroupId>,
     /// Whether the administrator groups get access by default.
-    #[serde(default)]
     pub enable_admin_groups_by_default: bool,
     /// Icon set, as sent.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -1,4 +1,4 @@
-//! `vaults list|access|grant|revoke|add-permissions|remove-permissions`.
+//! `vaults list|access|grant|revoke|add-permissions|remove-permissions|create|rename|delete`.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use opadmin::{
     Admin, GrantOutcome, GroupGrant, GroupId, PermissionChange, RevokeOutcome, VaultId,
-    VaultPermissions,
+    VaultOutcome, VaultPermissions, VaultUpdate,
 };
 
 use crate::cli::{Targets, VaultsCommand};
@@ -15,7 +15,9 @@ use crate::output::Output;
 use crate::records::{OutcomeRecord, SnapshotRecords, VaultRecord, vault_records};
 use crate::targets;
 
-use super::{act, and_list, group_in, synced, vault_for_change, vault_in};
+use super::{
+    act, and_list, find_by, group_in, looks_like_uuid, synced, vault_for_change, vault_in,
+};
 
 /// Whom an access change is for.
 #[derive(Debug, Clone)]
@@ -76,6 +78,31 @@ pub async fn run(admin: &Admin, command: VaultsCommand, out: &mut Output) -> Res
             let mut records: Vec<VaultRecord> = SnapshotRecords::from_snapshot(&snapshot).vaults;
             records.sort_by(|a, b| a.name.cmp(&b.name));
             out.records(&records)
+        }
+        VaultsCommand::Create { name, description } => {
+            let pb = crate::progress::spinner(format!("Creating vault {name}"));
+            let outcome = admin.create_vault(&name, &description).await;
+            pb.finish_and_clear();
+            out.records(&[lifecycle_record("vault_create", &outcome?)])
+        }
+        VaultsCommand::Rename {
+            vault,
+            name,
+            description,
+        } => {
+            let (id, _) = vault_by_name(admin, &vault).await?;
+            let mut update = VaultUpdate::name(name);
+            if let Some(description) = description {
+                update = update.with_description(description);
+            }
+            let outcome = admin.update_vault(&id, update).await?;
+            out.records(&[lifecycle_record("vault_rename", &outcome)])
+        }
+        VaultsCommand::Delete { vault } => {
+            // Confirmed before signing in (crate::confirm).
+            let (id, _) = vault_by_name(admin, &vault).await?;
+            let outcome = admin.delete_vault(&id).await?;
+            out.records(&[lifecycle_record("vault_delete", &outcome)])
         }
         VaultsCommand::Access { vault, groups } => {
             let snapshot = synced(admin).await?;
@@ -148,6 +175,63 @@ pub async fn run(admin: &Admin, command: VaultsCommand, out: &mut Output) -> Res
             .await
         }
     }
+}
+
+/// The vault a lifecycle command names, from the vaults the signed-in identity sees (no full
+/// sync, so a service account can use it too): a uuid as given, else an exact name, else a name
+/// that matches ignoring case when only one does. Returns its uuid and name.
+async fn vault_by_name(admin: &Admin, wanted: &str) -> Result<(VaultId, String), CliError> {
+    let wanted = wanted.trim();
+    let vaults = admin.vaults().await?;
+    if let Some(v) = find_by(&vaults, wanted, |v| v.id.as_str(), |v| v.name.as_str()) {
+        return Ok((v.id.clone(), v.name.clone()));
+    }
+    if looks_like_uuid(wanted) {
+        // The facade reports a vault it cannot see as the Manage Vault error.
+        return Ok((VaultId::new(wanted), wanted.to_owned()));
+    }
+    Err(CliError::VaultNotVisible(wanted.to_owned()))
+}
+
+/// The outcome record of `vaults create|rename|delete`.
+fn lifecycle_record(action: &'static str, outcome: &VaultOutcome) -> OutcomeRecord {
+    let v = outcome.vault();
+    let id = Some(v.id.to_string());
+    let despite = if outcome.applied_despite_failure() {
+        " (the server's answer was lost; reading the vault showed the change in place)"
+    } else {
+        ""
+    };
+    let (kind, message) = match outcome {
+        VaultOutcome::Created { .. } | VaultOutcome::CreatedDespiteFailure { .. } => {
+            ("created", format!("vault {} was created{despite}", v.name))
+        }
+        VaultOutcome::Updated { before, after }
+        | VaultOutcome::UpdatedDespiteFailure { before, after } => {
+            let what = if before.name == after.name {
+                format!("vault {}'s description was changed{despite}", after.name)
+            } else {
+                format!(
+                    "vault {} was renamed to {}{despite}",
+                    before.name, after.name
+                )
+            };
+            ("renamed", what)
+        }
+        VaultOutcome::Unchanged { .. } => (
+            "unchanged",
+            format!(
+                "vault {} already has that name and description; nothing changed",
+                v.name
+            ),
+        ),
+        VaultOutcome::Deleted { .. } | VaultOutcome::DeletedDespiteFailure { .. } => {
+            ("deleted", format!("vault {} was deleted{despite}", v.name))
+        }
+        // An outcome added by a newer opadmin: reported as it is.
+        other => ("other", format!("{other:?}")),
+    };
+    OutcomeRecord::ok(action, v.name.clone(), id, kind, message).with_permissions(v.permissions)
 }
 
 /// `vaults add-permissions` (`add`) or `vaults remove-permissions`.

@@ -10,6 +10,7 @@ mod resources;
 mod routes;
 pub(crate) mod scim;
 pub(crate) mod session;
+mod vault_lifecycle;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -116,6 +117,8 @@ pub(crate) mod code {
     pub const CANNOT_REMOVE_SELF: i64 = 116;
     pub const NOT_FOUND: i64 = 117;
     pub const INVALID: i64 = 119;
+    pub const ALREADY_USED: i64 = 115;
+    pub const INCORRECT_ATTR_VERSION: i64 = 127;
 }
 
 static REQUEST_IDS: AtomicU64 = AtomicU64::new(1_000_000);

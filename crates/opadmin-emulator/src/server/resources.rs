@@ -7,7 +7,7 @@ use opadmin_crypto::keyset::KeysetCiphertext;
 use serde_json::{Value, json};
 
 use super::mutate::{self, Lifecycle};
-use super::{Reply, Req, Shared, code};
+use super::{Reply, Req, Shared, code, vault_lifecycle};
 use crate::builder::opens_to;
 use crate::model::{
     Access, Account, Acl, Invitation, MemberRole, Plan, Vault, acl, now_rfc3339, perm,
@@ -229,11 +229,9 @@ pub(super) fn group_pubkeys(shared: &Shared, req: &Req, me: &str) -> Reply {
     let account = shared.account();
     let mut out = Vec::new();
     for uuid in req.list("uuids") {
-        match account
-            .groups
-            .get(&uuid)
-            .filter(|g| account.sees_group(g, me))
-        {
+        match account.groups.get(&uuid).filter(|g| {
+            account.sees_group(g, me) || vault_lifecycle::named_by_preflight(&account, me, &g.uuid)
+        }) {
             Some(g) => out.push(json!({"uuid": g.uuid, "pubKey": g.pub_jwk})),
             None => return Reply::not_found(),
         }
@@ -246,7 +244,9 @@ pub(super) fn group(shared: &Shared, req: &Req, me: &str, uuid: &str) -> Reply {
         shared,
         req,
         |account| account.groups.get(uuid),
-        |account, g| account.sees_group(g, me),
+        |account, g| {
+            account.sees_group(g, me) || vault_lifecycle::named_by_preflight(account, me, &g.uuid)
+        },
         |account, g, attrs| views::group(account, g, me, attrs),
     )
 }
@@ -458,7 +458,11 @@ pub(super) fn vault(shared: &Shared, req: &Req, me: &str, uuid: &str) -> Reply {
 }
 
 /// The vault, if `me` sees it and holds Manage on it (docs/decisions.md, decision 8).
-fn managed_vault<'a>(account: &'a Account, me: &str, uuid: &str) -> Result<&'a Vault, Reply> {
+pub(super) fn managed_vault<'a>(
+    account: &'a Account,
+    me: &str,
+    uuid: &str,
+) -> Result<&'a Vault, Reply> {
     let vault = account.vaults.get(uuid).ok_or_else(Reply::not_found)?;
     if !account.effective_acl(vault, me).contains(acl::MANAGE) {
         return Err(Reply::not_permitted());
@@ -467,7 +471,7 @@ fn managed_vault<'a>(account: &'a Account, me: &str, uuid: &str) -> Result<&'a V
 }
 
 /// Checks one `VaultAccess` record against the vault and the accessor's keys.
-fn checked_access(
+pub(super) fn checked_access(
     account: &Account,
     vault: &Vault,
     record: &Value,

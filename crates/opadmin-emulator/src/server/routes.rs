@@ -17,7 +17,7 @@
 use serde_json::json;
 
 use super::session::Stage;
-use super::{Reply, Req, Shared, auth, resources};
+use super::{Reply, Req, Shared, auth, resources, vault_lifecycle};
 
 /// Who may call a route, and with what the handler is called.
 #[derive(Clone, Copy)]
@@ -175,7 +175,12 @@ fn not_served(_: &Shared, _: &Call<'_>) -> Reply {
 /// the other vault-access write, kept as the emulator has always answered it (whether 1Password's
 /// client requires it plain too is not recorded; clients that tell envelopes from plain answers
 /// accept either); and `PUT /api/v1/session/signout`, whose session, and with it its key, is gone
-/// by the time the answer is written. Errors are always plain JSON, as the real server sends them.
+/// by the time the answer is written. The vault lifecycle writes answer plain `{"success":1}` too,
+/// because 1Password's SDK 0.5.0 requires exactly that of them (an encrypted answer, or the new
+/// vault as an object, makes it fail): `POST /api/v2/vault` (create), `PUT
+/// /api/v3/vault/{v}/attrs` (name and description), `DELETE /api/v4/vault/{v}` and `PATCH
+/// /api/v2/acl/groups` (many groups' permissions). Errors are always plain JSON, as the real
+/// server sends them.
 ///
 /// Service accounts may not manage people or group membership (1Password documents that they
 /// cannot manage people or groups): invitations, confirmation, suspend / reactivate / delete,
@@ -285,6 +290,40 @@ pub(crate) static ROUTES: &[Route] = &[
         "api/v1/vaults",
         Handler::SignedIn(|s, c| resources::vaults(s, c.me)),
     ),
+    Route::new(
+        "GET",
+        "api/v1/vault/preflight/create",
+        Handler::SignedIn(|s, c| vault_lifecycle::preflight_create(s, c.req, c.me)),
+    ),
+    Route::new(
+        "GET",
+        "api/v1/vault/preflight/delete/*",
+        Handler::SignedIn(|s, c| vault_lifecycle::preflight_delete(s, c.me, c.param(0))),
+    ),
+    Route::new(
+        "POST",
+        "api/v2/vault",
+        Handler::SignedIn(|s, c| vault_lifecycle::create(s, c.req, c.me)),
+    )
+    .plain(),
+    Route::new(
+        "PUT",
+        "api/v3/vault/*/attrs",
+        Handler::SignedIn(|s, c| vault_lifecycle::update(s, c.req, c.me, c.param(0))),
+    )
+    .plain(),
+    Route::new(
+        "DELETE",
+        "api/v4/vault/*",
+        Handler::SignedIn(|s, c| vault_lifecycle::delete(s, c.me, c.param(0))),
+    )
+    .plain(),
+    Route::new(
+        "PATCH",
+        "api/v2/acl/groups",
+        Handler::SignedIn(|s, c| vault_lifecycle::group_acls(s, c.req, c.me)),
+    )
+    .plain(),
     Route::new(
         "GET",
         "api/v3|v2|v1/vault/*",
@@ -480,20 +519,26 @@ mod tests {
     }
 
     #[test]
-    fn the_plaintext_answers_are_exactly_the_vault_access_writes_and_signout() {
+    fn the_plaintext_answers_are_exactly_the_vault_writes_and_signout() {
         assert!(plain("PATCH", "/api/v2/vault/V/vaultaccess"));
         assert!(plain("DELETE", "/api/v1/vault/V/person/U"));
         assert!(plain("DELETE", "/api/v1/vault/V/group/G"));
         assert!(plain("PATCH", "/api/v1/acl/group/V/G/1"));
         assert!(plain("PATCH", "/api/v1/acl/person/V/U/1"));
         assert!(plain("PUT", "/api/v1/session/signout"));
+        assert!(plain("POST", "/api/v2/vault"));
+        assert!(plain("PUT", "/api/v3/vault/V/attrs"));
+        assert!(plain("DELETE", "/api/v4/vault/V"));
+        assert!(plain("PATCH", "/api/v2/acl/groups"));
+        assert!(!plain("GET", "/api/v1/vault/preflight/create"));
+        assert!(!plain("GET", "/api/v1/vault/preflight/delete/V"));
         assert!(!plain("GET", "/api/v2/vault/V/vaultaccess"));
         assert!(!plain("PUT", "/api/v1/session/touch"));
         assert!(!plain("DELETE", "/api/v1/vault/V/item/I"));
         assert!(!plain("PATCH", "/api/v3/group/G/membership"));
         assert!(!plain("GET", "/api/v1/vaults"));
         let plain_routes = ROUTES.iter().filter(|r| r.answer == Answer::Plain).count();
-        assert_eq!(plain_routes, 4);
+        assert_eq!(plain_routes, 8);
     }
 
     #[test]
@@ -531,6 +576,11 @@ mod tests {
             ("PATCH", "/api/v2/vault/V/vaultaccess"),
             ("DELETE", "/api/v1/vault/V/group/G"),
             ("PATCH", "/api/v1/acl/group/V/G/1"),
+            ("GET", "/api/v1/vault/preflight/create"),
+            ("POST", "/api/v2/vault"),
+            ("PUT", "/api/v3/vault/V/attrs"),
+            ("DELETE", "/api/v4/vault/V"),
+            ("PATCH", "/api/v2/acl/groups"),
             ("GET", "/api/v1/report/user/U"),
             ("PUT", "/api/v1/session/signout"),
             ("PUT", "/api/v2/people/suspend/U"),

@@ -225,7 +225,7 @@ impl Admin {
             .map(|r| r.acl))
     }
 
-    fn require_manage(v: &models::Vault) -> Result<()> {
+    pub(crate) fn require_manage(v: &models::Vault) -> Result<()> {
         if can_manage(v) {
             Ok(())
         } else {

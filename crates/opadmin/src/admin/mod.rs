@@ -2,7 +2,8 @@
 //!
 //! The methods live by duty: `builder` signs in, `sync` assembles snapshots and opens vault
 //! keys, `access` grants and revokes vault access, `people` and `groups` act on people and
-//! groups, `invitations` lists, resends and revokes pending invitations; this module holds the `Admin` type and the helpers they share.
+//! groups, `invitations` lists, resends and revokes pending invitations, `vaults` creates, renames and
+//! deletes vaults and sets many groups' permissions at once; this module holds the `Admin` type and the helpers they share.
 
 pub(crate) mod access;
 mod builder;
@@ -11,6 +12,7 @@ pub(crate) mod groups;
 pub(crate) mod invitations;
 pub(crate) mod people;
 mod sync;
+mod vaults;
 
 use std::sync::Arc;
 
