@@ -5,6 +5,16 @@
 //! lists vaults, reads a vault's accessors, reads a group, grants the group access to a vault and
 //! revokes it. After each write opadmin, signed in as the administrator, must see the change.
 //!
+//! And the other direction, 1Password's client as the judge of what opadmin writes:
+//! * the SDK creates, renames, reads the overview of, grants and changes a group's permissions
+//!   on, and deletes a vault; opadmin sees each step exactly (it opens the vault key and
+//!   attributes the SDK made);
+//! * opadmin creates a vault, and grants the service account access to it and to an existing
+//!   vault (wrapping each vault key for the service account's public key); the SDK, signed in as
+//!   the service account, lists both and opens their attributes;
+//! * opadmin changes the service account's permissions on a vault and revokes them; the SDK sees
+//!   its own new permissions, then loses the vault.
+//!
 //! The Node side is `tests/official-sdk/interop.mjs`, pinned by its `package-lock.json`.
 //!
 //! Opt-in: these tests run only with `OPADMIN_PEER_SUITES=1` (as `.ci/run` sets it); otherwise
@@ -350,10 +360,10 @@ fn listed(event: &Value) -> Vec<(String, String)> {
     list
 }
 
-/// opadmin (as the administrator) gives the service account access to a vault it could not
-/// see, re-wrapping that vault's key for the service account's public key; 1Password's SDK,
-/// signed in with the service account's token, lists the vault and opens its overview (its
-/// key and attributes). opadmin then adds Manage to the grant: the SDK reads the vault's
+/// opadmin (as the administrator) creates a vault, and gives the service account access to it
+/// and to an existing vault it could not see, wrapping each vault key for the service account's
+/// public key; 1Password's SDK, signed in with the service account's token, lists both and opens
+/// their overviews (keys opadmin wrapped, attributes opadmin encrypted). opadmin then adds Manage to the grant: the SDK reads the vault's
 /// accessors and finds its own entry with exactly the new permissions. opadmin revokes the
 /// grant: the SDK no longer lists the vault and cannot open it.
 #[tokio::test(flavor = "multi_thread")]
@@ -394,41 +404,69 @@ async fn official_sdk_opens_what_opadmin_grants_the_service_account() {
         .expect("a shared vault the service account cannot see")
         .clone();
 
+    // A vault opadmin creates itself (a new vault key, attributes encrypted under it).
+    let made = admin
+        .create_vault(
+            "Made by opadmin",
+            "created by opadmin for the service account",
+        )
+        .await
+        .expect("opadmin creates a vault");
+    assert!(
+        matches!(made, opadmin::VaultOutcome::Created { .. }),
+        "{made:?}"
+    );
+    let made = made.vault().clone();
+
     let mut node = Interop::start(
         &emu,
         sa.token.as_str(),
         &[
             ("OPADMIN_STEPS", "sa-access".into()),
-            ("OPADMIN_WATCH", vault.id.to_string()),
+            ("OPADMIN_WATCH", format!("{},{}", vault.id, made.id)),
         ],
     );
     node.expect("signed-in").await;
     let first = node.expect("vaults").await;
     assert!(
-        listed(&first).iter().all(|(id, _)| id != vault.id.as_str()),
-        "the service account must not see {} yet: {first}",
-        vault.name
+        listed(&first)
+            .iter()
+            .all(|(id, _)| id != vault.id.as_str() && id != made.id.as_str()),
+        "the service account must not see {} or {} yet: {first}",
+        vault.name,
+        made.name
     );
     node.expect("waiting").await;
 
-    // 1. opadmin grants read access: the vault key is wrapped for the service account.
-    let granted = admin
-        .grant_vault_access(&vault.id, &sa_id, VaultPermissions::READ_ITEM)
-        .await
-        .expect("opadmin grants the service account access");
-    assert!(
-        matches!(granted, opadmin::GrantOutcome::Granted { .. }),
-        "{granted:?}"
-    );
+    // 1. opadmin grants read access to both: each vault key is wrapped for the service account.
+    for v in [&vault.id, &made.id] {
+        let granted = admin
+            .grant_vault_access(v, &sa_id, VaultPermissions::READ_ITEM)
+            .await
+            .expect("opadmin grants the service account access");
+        assert!(
+            matches!(granted, opadmin::GrantOutcome::Granted { .. }),
+            "{granted:?}"
+        );
+    }
     node.proceed().await;
     let second = node.expect("vaults").await;
-    assert!(
-        listed(&second).contains(&(vault.id.to_string(), vault.name.clone())),
-        "1Password's SDK lists the vault opadmin granted, with its name: {second}"
-    );
+    for (id, name) in [(&vault.id, &vault.name), (&made.id, &made.name)] {
+        assert!(
+            listed(&second).contains(&(id.to_string(), name.clone())),
+            "1Password's SDK lists the vault opadmin granted, with its name: {second}"
+        );
+    }
     let overview = node.expect("overview").await;
     assert_eq!(overview["id"], vault.id.as_str());
     assert_eq!(overview["title"], vault.name.as_str(), "{overview}");
+    let overview = node.expect("overview").await;
+    assert_eq!(overview["id"], made.id.as_str());
+    assert_eq!(overview["title"], "Made by opadmin", "{overview}");
+    assert_eq!(
+        overview["description"], "created by opadmin for the service account",
+        "1Password's SDK decrypts the attributes opadmin encrypted: {overview}"
+    );
     node.expect("listed").await;
 
     // 2. opadmin adds Manage: the SDK reads the accessors and finds its own, changed entry.
@@ -485,6 +523,113 @@ async fn official_sdk_opens_what_opadmin_grants_the_service_account() {
         gone["overviewError"].is_string(),
         "the SDK can no longer open the vault: {gone}"
     );
+    node.expect("done").await;
+    assert_eq!(node.exit_code().await, Some(0));
+}
+
+/// The vault with this uuid in the administrator's snapshot, if any.
+async fn vault_in_sync(admin: &Admin, vault: &str) -> Option<opadmin::Vault> {
+    let snapshot = admin.sync().await.expect("admin sync");
+    assert!(
+        snapshot.skipped.is_empty(),
+        "opadmin could not read: {:?}",
+        snapshot.skipped
+    );
+    snapshot.vaults.into_iter().find(|v| v.id.as_str() == vault)
+}
+
+/// 1Password's SDK, signed in as the service account, creates a vault, renames it, reads its
+/// overview, sets a group's permissions on it and deletes it. After each write opadmin, signed in
+/// as the administrator, sees exactly that: the new vault with its name and description (it
+/// decrypts attributes the official client encrypted under a vault key it made), the service
+/// account as its manager, the new name, the group's permissions, and the vault gone.
+#[tokio::test(flavor = "multi_thread")]
+async fn official_sdk_vault_lifecycle_seen_by_opadmin() {
+    if !peer_suites_enabled("official_sdk_vault_lifecycle_seen_by_opadmin") {
+        return;
+    }
+    let emu = start(Faults::default()).await;
+    let sa = emu
+        .service_accounts()
+        .into_iter()
+        .next()
+        .expect("the demo account has a service account");
+    let group = emu
+        .group_uuid(DEMO_SERVICE_ACCOUNT_GROUP)
+        .expect("demo group");
+    let admin = admin(&emu).await;
+    let vaults_before = admin.sync().await.expect("sync").vaults.len();
+
+    let mut node = Interop::start(
+        &emu,
+        sa.token.as_str(),
+        &[
+            ("OPADMIN_STEPS", "lifecycle".into()),
+            ("OPADMIN_GROUP", group.clone()),
+        ],
+    );
+    node.expect("signed-in").await;
+    node.expect("vaults").await;
+
+    let created = node.expect("created").await;
+    let id = created["id"]
+        .as_str()
+        .expect("the new vault's id")
+        .to_owned();
+    let vault = vault_in_sync(&admin, &id)
+        .await
+        .unwrap_or_else(|| panic!("opadmin sees the vault the SDK created: {created}"));
+    assert_eq!(vault.name, "Interop Vault");
+    assert_eq!(vault.description, "made by the official SDK");
+    assert_eq!(vault.vault_type, opadmin::VaultType::UserCreated);
+    let creator = vault.accessors.iter().find_map(|a| match a {
+        Accessor::User { id, permissions } if id.as_str() == sa.user_uuid => Some(*permissions),
+        _ => None,
+    });
+    assert!(
+        creator.is_some_and(|p| p.contains(VaultPermissions::MANAGE)),
+        "the creating service account manages the vault: {:?}",
+        vault.accessors
+    );
+    node.proceed().await;
+
+    node.expect("renamed").await;
+    let vault = vault_in_sync(&admin, &id).await.expect("still there");
+    assert_eq!(vault.name, "Interop Vault (renamed)");
+    assert_eq!(vault.description, "renamed by the official SDK");
+    node.proceed().await;
+
+    let overview = node.expect("overview").await;
+    assert_eq!(overview["title"], "Interop Vault (renamed)");
+    let granted = node.expect("group-granted").await;
+    let asked = u32::try_from(granted["permissions"].as_u64().expect("permissions")).expect("u32");
+    assert_eq!(
+        group_acl(&admin, &id, &group).await,
+        Some(asked),
+        "opadmin sees the group's grant exactly as the SDK made it"
+    );
+    node.proceed().await;
+
+    let set = node.expect("group-permissions").await;
+    let asked = u32::try_from(set["permissions"].as_u64().expect("permissions")).expect("u32");
+    assert_eq!(
+        group_acl(&admin, &id, &group).await,
+        Some(asked),
+        "opadmin sees the group's permissions exactly as the SDK set them"
+    );
+    node.proceed().await;
+
+    node.expect("deleted").await;
+    assert!(
+        vault_in_sync(&admin, &id).await.is_none(),
+        "opadmin no longer sees the deleted vault"
+    );
+    assert_eq!(
+        admin.sync().await.expect("sync").vaults.len(),
+        vaults_before
+    );
+    node.proceed().await;
+
     node.expect("done").await;
     assert_eq!(node.exit_code().await, Some(0));
 }

@@ -12,6 +12,9 @@
 //                             see `saAccess` below)
 //   OPADMIN_WATCH             for "sa-access": comma-separated uuids of the vaults opadmin gives
 //                             this service account, the first of which it then changes and revokes
+//   OPADMIN_STEPS=lifecycle   the SDK creates, renames, reads the overview of, sets group
+//                             permissions on, and deletes a vault (see `lifecycle` below);
+//                             OPADMIN_GROUP names the group
 //
 // Output: one JSON object per line on stdout, `{"event": ..., ...}`. After each write it prints the
 // event and waits for one line on stdin before going on, so the driver can look at the account in
@@ -100,6 +103,7 @@ async function main() {
   emit("vaults", { vaults: vaults.map((v) => ({ id: v.id, title: v.title })) });
   if (steps === "sign-in") return;
   if (steps === "sa-access") return saAccess(client);
+  if (steps === "lifecycle") return lifecycle(client);
 
   const vaultId = env("OPADMIN_VAULT");
   const groupId = env("OPADMIN_GROUP");
@@ -177,6 +181,37 @@ async function saAccess(client) {
     overviewError = describe(error);
   }
   emit("gone", { vaults: after.map((v) => ({ id: v.id, title: v.title })), overviewError });
+}
+
+// A vault's whole life through 1Password's SDK; after each write the driver looks at the account
+// with opadmin before saying "go".
+async function lifecycle(client) {
+  const groupId = env("OPADMIN_GROUP");
+  const created = await client.vaults.create({ title: "Interop Vault", description: "made by the official SDK" });
+  emit("created", { id: created.id, title: created.title, description: created.description, vaultType: created.vaultType });
+  await waitForDriver();
+
+  const renamed = await client.vaults.update(created.id, { title: "Interop Vault (renamed)", description: "renamed by the official SDK" });
+  emit("renamed", { id: renamed.id, title: renamed.title, description: renamed.description });
+  await waitForDriver();
+
+  const overview = await client.vaults.getOverview(created.id);
+  emit("overview", { id: overview.id, title: overview.title, description: overview.description });
+
+  // A group is granted access first; updateGroupPermissions changes an existing grant.
+  const granted = sdk.READ_ITEMS;
+  await client.vaults.grantGroupPermissions(created.id, [{ groupId, permissions: granted }]);
+  emit("group-granted", { vault: created.id, group: groupId, permissions: granted });
+  await waitForDriver();
+
+  const permissions = sdk.READ_ITEMS | sdk.REVEAL_ITEM_PASSWORD | sdk.UPDATE_ITEMS;
+  await client.vaults.updateGroupPermissions([{ vaultId: created.id, groupId, permissions }]);
+  emit("group-permissions", { vault: created.id, group: groupId, permissions });
+  await waitForDriver();
+
+  await client.vaults.delete(created.id);
+  emit("deleted", { id: created.id });
+  await waitForDriver();
 }
 
 main()

@@ -71,3 +71,12 @@ pub struct UuidsBody {
     /// The uuids.
     pub uuids: Vec<String>,
 }
+
+/// Reads a string field that may be `null` as the empty string (serde's `default` covers only a
+/// missing key).
+pub fn null_as_empty<'de, D>(deserializer: D) -> Result<String, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    Ok(<Option<String> as serde::Deserialize>::deserialize(deserializer)?.unwrap_or_default())
+}

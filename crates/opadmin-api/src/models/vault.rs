@@ -142,14 +142,15 @@ pub struct Vault {
 pub struct VaultAttributes {
     /// Vault name.
     pub name: String,
-    /// Description.
-    #[serde(default)]
+    /// Description (absent or `null` reads as empty: 1Password's SDK writes `null` for fields it
+    /// has no value for).
+    #[serde(default, deserialize_with = "crate::models::common::null_as_empty")]
     pub desc: String,
-    /// Avatar image name (may be empty).
-    #[serde(default)]
+    /// Avatar image name (may be empty; absent or `null` reads as empty).
+    #[serde(default, deserialize_with = "crate::models::common::null_as_empty")]
     pub avatar: String,
-    /// Colour (may be empty).
-    #[serde(default)]
+    /// Colour (may be empty; absent or `null` reads as empty).
+    #[serde(default, deserialize_with = "crate::models::common::null_as_empty")]
     pub color: String,
     /// The vault type letter.
     #[serde(rename = "type")]
@@ -227,4 +228,23 @@ pub struct CreateVaultPreflight {
     /// Icon set, as sent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub icon_set: Option<serde_json::Value>,
+}
+
+#[cfg(test)]
+mod attribute_tests {
+    use super::*;
+
+    /// 1Password's SDK 0.5.0 writes `null` for the attributes it has no value for.
+    #[test]
+    fn null_attributes_read_as_empty() {
+        let attrs: VaultAttributes = serde_json::from_str(
+            r#"{"name":"N","desc":null,"avatar":null,"color":null,"type":"U","version":1}"#,
+        )
+        .expect("parses");
+        assert_eq!((attrs.desc.as_str(), attrs.avatar.as_str()), ("", ""));
+        let attrs: VaultAttributes =
+            serde_json::from_str(r#"{"name":"N","type":"U"}"#).expect("missing keys too");
+        assert_eq!(attrs.color, "");
+        assert!(serde_json::from_str::<VaultAttributes>(r#"{"name":null,"type":"U"}"#).is_err());
+    }
 }
