@@ -102,6 +102,11 @@ pub struct Cli {
     #[arg(long, short = 'y', global = true, help_heading = "Changes")]
     pub yes: bool,
 
+    /// Send nothing: print what a state-changing command would change (the same plan that
+    /// `opadmin plan` prints), computed from the account as it is now.
+    #[arg(long, global = true, help_heading = "Changes")]
+    pub dry_run: bool,
+
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -259,6 +264,23 @@ pub enum Command {
     /// Vaults: list, access, grant, revoke, create, rename, delete.
     #[command(subcommand)]
     Vaults(VaultsCommand),
+    /// Print what it takes to reach the desired state in FILE (TOML or JSON: group members
+    /// with roles, vault access for people and groups): the changes, and what cannot be
+    /// reached with why. Sends nothing.
+    Plan {
+        /// The desired state (`.toml` or `.json`).
+        file: PathBuf,
+    },
+    /// Reach the desired state in FILE: prints the plan, asks on a terminal (or needs --yes),
+    /// then applies it step by step. Refuses, sending nothing, if the account changed since
+    /// the plan was computed, unless --replan.
+    Apply {
+        /// The desired state (`.toml` or `.json`).
+        file: PathBuf,
+        /// If the account changed between planning and applying, plan again and apply that.
+        #[arg(long)]
+        replan: bool,
+    },
 }
 
 /// A section of `sync`.

@@ -106,13 +106,20 @@ fn run(cli: Cli) -> Result<(), CliError> {
     }
     let mut command = cli.command;
     commands::prepare(&mut command, cli.connection.password_stdin)?;
-    if let Some(question) = confirm::question(&command) {
+    // A dry run sends nothing, so asks nothing.
+    if !cli.dry_run
+        && let Some(question) = confirm::question(&command)
+    {
         confirm::ask(&question, cli.yes)?;
     }
+    let flags = commands::ChangeFlags {
+        yes: cli.yes,
+        dry_run: cli.dry_run,
+    };
     let login = connect::gather(&cli.connection)?;
     runtime.block_on(async {
         let session = connect::sign_in(login, concurrency).await?;
-        let result = commands::run(command, &session, &mut out).await;
+        let result = commands::run(command, &session, flags, &mut out).await;
         if !session.is_emulated() {
             // End the session on the server; a failure here changes nothing for the caller.
             let _ = session.admin.sign_out().await;

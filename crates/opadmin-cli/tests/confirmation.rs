@@ -187,3 +187,29 @@ fn on_a_terminal_only_yes_goes_on() {
     assert_eq!(stdout.matches(",removed,").count(), 2, "{stdout}");
     assert_eq!(emulator.changes_applied(), 4);
 }
+
+#[test]
+fn apply_asks_on_a_terminal_after_showing_the_plan() {
+    let rt = runtime();
+    let emulator = emulator(&rt);
+    let file = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples/desired-state.toml")
+        .to_string_lossy()
+        .into_owned();
+    let (code, stdout, screen) = run_on_terminal(&emulator, &["apply", &file], "n\n");
+    assert_eq!(code, 9, "{screen}");
+    assert!(
+        screen.contains("change "),
+        "the plan is shown first: {screen}"
+    );
+    assert!(screen.contains("to the account? [y/N]"), "{screen}");
+    assert!(stdout.is_empty(), "{stdout}");
+    assert_eq!(emulator.changes_applied(), 0);
+
+    let (code, stdout, screen) =
+        run_on_terminal(&emulator, &["apply", &file, "--format", "csv"], "yes\n");
+    assert_eq!(code, 0, "{screen}");
+    let applied = stdout.matches(",applied,").count() as u64;
+    assert!(applied > 0, "{stdout}");
+    assert_eq!(emulator.changes_applied(), applied);
+}

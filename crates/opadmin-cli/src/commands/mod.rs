@@ -4,6 +4,7 @@
 #[cfg(feature = "emulator")]
 pub mod demo;
 pub mod groups;
+pub mod plan;
 pub mod sync;
 pub mod users;
 pub mod vaults;
@@ -19,10 +20,32 @@ use crate::output::Output;
 use crate::progress;
 use crate::records::OutcomeRecord;
 
+/// What the global change flags asked for.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ChangeFlags {
+    /// `--yes`: no confirmation question.
+    pub yes: bool,
+    /// `--dry-run`: print the plan, send nothing.
+    pub dry_run: bool,
+}
+
 /// Runs a command that needs a signed-in session.
-pub async fn run(command: Command, session: &Session, out: &mut Output) -> Result<(), CliError> {
+pub async fn run(
+    command: Command,
+    session: &Session,
+    flags: ChangeFlags,
+    out: &mut Output,
+) -> Result<(), CliError> {
     let admin = &session.admin;
+    if flags.dry_run && plan::changes_state(&command) {
+        return match &command {
+            Command::Apply { file, .. } => plan::plan(admin, file, out).await,
+            other => plan::dry_run(admin, other, out).await,
+        };
+    }
     match command {
+        Command::Plan { file } => plan::plan(admin, &file, out).await,
+        Command::Apply { file, replan } => plan::apply(admin, &file, replan, flags.yes, out).await,
         Command::Demo => Err(CliError::Other("the demo runs on its own emulator".into())),
         Command::Sync { part } => sync::run(admin, part, out).await,
         Command::Users(c) => users::run(admin, c, out).await,
@@ -35,6 +58,10 @@ pub async fn run(command: Command, session: &Session, out: &mut Output) -> Resul
 /// name, state or target list is a usage error without signing in.
 pub fn prepare(command: &mut Command, password_stdin: bool) -> Result<(), CliError> {
     use crate::cli::{GroupsCommand as G, VaultsCommand as V};
+    if let Command::Plan { file } | Command::Apply { file, .. } = command {
+        plan::desired(file)?;
+        return Ok(());
+    }
     if let Command::Users(UsersCommand::List { state: Some(state) }) = command {
         state
             .parse::<opadmin::UserState>()

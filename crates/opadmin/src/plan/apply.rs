@@ -124,8 +124,13 @@ impl Admin {
     /// Runs a change's direct method.
     async fn carry_out(&self, change: &Change) -> Result<Outcome> {
         Ok(match change {
-            Change::Invite { email, name } => {
-                Outcome::Invitation(self.invite(email, name, UserType::Member, &[]).await?)
+            Change::Invite { email, name, guest } => {
+                let user_type = if *guest {
+                    UserType::Guest
+                } else {
+                    UserType::Member
+                };
+                Outcome::Invitation(self.invite(email, name, user_type, &[]).await?)
             }
             Change::Confirm { user } => {
                 let id = self.id_of(user.clone()).await?;

@@ -17,13 +17,16 @@ use crate::{GroupId, GroupRole, VaultId, VaultPermissions};
 #[non_exhaustive]
 #[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Change {
-    /// [`Admin::invite`](crate::Admin::invite) as a member, without vaults.
+    /// [`Admin::invite`](crate::Admin::invite), without vaults.
     Invite {
         /// The invitee's email.
         email: String,
         /// The invitee's name (not sent by b5: the invitee enters it when accepting).
         #[serde(default)]
         name: String,
+        /// Invite as a guest instead of a member.
+        #[serde(default)]
+        guest: bool,
     },
     /// [`Admin::confirm`](crate::Admin::confirm).
     Confirm {

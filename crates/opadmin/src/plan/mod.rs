@@ -359,6 +359,48 @@ pub enum Gap {
     },
 }
 
+impl fmt::Display for Gap {
+    /// One line, e.g. `alice@… keeps access to vault … through groups …`, with uuids (a plan's
+    /// steps carry the names).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let groups = group_ids;
+        match self {
+            Gap::CoveredByGroups {
+                vault,
+                user,
+                asked,
+                groups: gs,
+            } => write!(
+                f,
+                "{user} is not granted {asked} on vault {vault} directly: groups {} give access",
+                groups(gs)
+            ),
+            Gap::StillViaGroups {
+                vault,
+                user,
+                groups: gs,
+            } => write!(
+                f,
+                "{user} keeps access to vault {vault} through groups {}: remove them from those groups to take it away",
+                groups(gs)
+            ),
+            Gap::UnknownUser { user } => write!(f, "no person {user} is visible"),
+            Gap::UnknownGroup { group } => write!(f, "no group {group} is visible"),
+            Gap::UnknownVault { vault } => write!(f, "no vault {vault} is visible"),
+            Gap::UnknownInvitation { invitation } => {
+                write!(f, "no pending invitation {invitation}")
+            }
+            Gap::NoManagePermission { vault, change } => write!(
+                f,
+                "{} on vault {vault} needs the Manage Vault permission, which the administrator lacks",
+                change.op()
+            ),
+            Gap::Refused { change, reason } => write!(f, "{} refused: {reason}", change.op()),
+            Gap::LeftAlone { what, reason } => write!(f, "{what} left alone: {reason}"),
+        }
+    }
+}
+
 /// What a plan read, reduced to a digest, so that applying can tell whether it changed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
