@@ -227,6 +227,28 @@ async fn every_kind_of_change_shows_in_the_next_incremental_sync() {
         .expect("report");
     assert_eq!(c.groups.removed, std::slice::from_ref(&created.id));
 
+    // A vault renamed (its attributes' version moves: it alone is read again), then removed.
+    let marketing = vault_id(&emu, "Marketing");
+    admin
+        .update_vault(
+            &marketing,
+            opadmin::VaultUpdate::name("Marketing (renamed)"),
+        )
+        .await
+        .expect("rename");
+    let s = next(&admin, &fresh, "a vault renamed").await;
+    let c = s.changes.as_ref().expect("report");
+    assert_eq!(c.vaults.changed, std::slice::from_ref(&marketing));
+    assert_eq!(c.vaults_read, 1);
+    assert!(s.vault_by_name("Marketing (renamed)").is_some());
+    admin.delete_vault(&marketing).await.expect("delete");
+    let c = next(&admin, &fresh, "a vault removed")
+        .await
+        .changes
+        .expect("report");
+    assert_eq!(c.vaults.removed, [marketing]);
+    assert_eq!(c.vaults_read, 0);
+
     let gina = user_id(&emu, "gina@acme.example");
     admin.remove("gina@acme.example").await.expect("remove");
     let c = next(&admin, &fresh, "a person removed")
