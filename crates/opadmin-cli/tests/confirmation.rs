@@ -7,40 +7,10 @@ use std::io::{Read, Write};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use opadmin_emulator::{Emulator, EmulatorConfig, RunningEmulator, demo_account};
+use opadmin_emulator::RunningEmulator;
 
-/// The command line signed in as the demo owner, with no device file and nothing inherited.
-fn opadmin(emulator: &RunningEmulator, args: &[&str]) -> std::process::Command {
-    let owner = emulator.owner();
-    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin!("opadmin"));
-    for var in [
-        "OPADMIN_TOTP_SECRET",
-        "OPADMIN_DEVICE_FILE",
-        "OPADMIN_REMEMBER_DEVICE",
-    ] {
-        cmd.env_remove(var);
-    }
-    cmd.args(args)
-        .env("OPADMIN_NO_DEVICE_FILE", "1")
-        .env("OPADMIN_ADDRESS", emulator.address())
-        .env("OPADMIN_EMAIL", &owner.email)
-        .env("OPADMIN_PASSWORD", &owner.password)
-        .env("OPADMIN_SECRET_KEY", &owner.secret_key);
-    cmd
-}
-
-/// Runs with stdin not a terminal (empty); returns the exit code, stdout and stderr.
-fn run_piped(emulator: &RunningEmulator, args: &[&str]) -> (i32, String, String) {
-    let out = opadmin(emulator, args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("the binary runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+mod support;
+use support::{command as opadmin, demo_emulator as emulator, runtime};
 
 /// Runs with stdin and stderr on a pseudo-terminal, typing `answer` (a line) into it; returns
 /// the exit code, stdout, and what appeared on the terminal.
@@ -103,22 +73,6 @@ fn run_on_terminal(
     (status.code().unwrap_or(-1), stdout, screen)
 }
 
-fn emulator(rt: &tokio::runtime::Runtime) -> RunningEmulator {
-    rt.block_on(Emulator::start(
-        EmulatorConfig::default(),
-        demo_account().iterations(100_000),
-    ))
-    .expect("emulator starts")
-}
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime")
-}
-
 const TWO: [&str; 2] = ["erin@acme.example", "gina@acme.example"];
 
 #[test]
@@ -127,7 +81,7 @@ fn without_a_terminal_a_bulk_removal_needs_yes() {
     let emulator = emulator(&rt);
     let mut args = vec!["users", "remove"];
     args.extend(TWO);
-    let (code, stdout, stderr) = run_piped(&emulator, &args);
+    let (code, stdout, stderr) = support::opadmin(&emulator, &args);
     assert_eq!(code, 2, "{stderr}");
     assert!(stdout.is_empty(), "{stdout}");
     assert!(stderr.contains("Remove 2 people"), "{stderr}");
@@ -135,13 +89,13 @@ fn without_a_terminal_a_bulk_removal_needs_yes() {
     assert_eq!(emulator.changes_applied(), 0, "nothing may be sent");
 
     // One target is not a bulk change: no question.
-    let (code, _, stderr) = run_piped(&emulator, &["users", "suspend", "bob@acme.example"]);
+    let (code, _, stderr) = support::opadmin(&emulator, &["users", "suspend", "bob@acme.example"]);
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(emulator.changes_applied(), 1);
 
     args.push("--yes");
     args.extend(["--format", "csv"]);
-    let (code, stdout, stderr) = run_piped(&emulator, &args);
+    let (code, stdout, stderr) = support::opadmin(&emulator, &args);
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(stdout.matches(",removed,").count(), 2, "{stdout}");
     assert_eq!(emulator.changes_applied(), 3);

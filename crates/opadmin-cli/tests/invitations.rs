@@ -7,32 +7,8 @@ use serde_json::Value;
 use opadmin::{Admin, UserType};
 use opadmin_emulator::{Emulator, EmulatorConfig, RunningEmulator, demo_account};
 
-/// The binary signed in as the demo owner, with no device file and nothing inherited.
-fn opadmin(emulator: &RunningEmulator, args: &[&str]) -> (i32, String, String) {
-    let owner = emulator.owner();
-    let mut cmd = assert_cmd::cargo::cargo_bin_cmd!("opadmin");
-    for var in [
-        "OPADMIN_TOTP_SECRET",
-        "OPADMIN_DEVICE_FILE",
-        "OPADMIN_REMEMBER_DEVICE",
-    ] {
-        cmd.env_remove(var);
-    }
-    let out = cmd
-        .args(args)
-        .env("OPADMIN_NO_DEVICE_FILE", "1")
-        .env("OPADMIN_ADDRESS", emulator.address())
-        .env("OPADMIN_EMAIL", &owner.email)
-        .env("OPADMIN_PASSWORD", &owner.password)
-        .env("OPADMIN_SECRET_KEY", &owner.secret_key)
-        .output()
-        .expect("the binary runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+mod support;
+use support::{opadmin, runtime};
 
 /// An emulator in which the owner has invited these people.
 fn invited(rt: &tokio::runtime::Runtime, emails: &[&str]) -> RunningEmulator {
@@ -62,11 +38,7 @@ fn invited(rt: &tokio::runtime::Runtime, emails: &[&str]) -> RunningEmulator {
 
 #[test]
 fn invitations_are_listed_resent_and_revoked() {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let rt = runtime();
 
     let emulator = invited(&rt, &["two@acme.example", "one@acme.example"]);
     let (code, stdout, stderr) = opadmin(&emulator, &["users", "invitations", "--format", "json"]);
@@ -114,11 +86,7 @@ fn invitations_are_listed_resent_and_revoked() {
 
 #[test]
 fn invite_from_a_file() {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let rt = runtime();
     let emulator = invited(&rt, &[]);
     let dir = std::env::temp_dir().join(format!("opadmin-invite-file-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");

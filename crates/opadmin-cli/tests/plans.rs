@@ -4,10 +4,9 @@
 #![cfg(feature = "emulator")]
 
 use std::path::PathBuf;
-use std::process::Stdio;
-
-use opadmin_emulator::{Emulator, EmulatorConfig, RunningEmulator, demo_account};
+mod support;
 use serde_json::Value;
+use support::{demo_emulator as emulator, opadmin, runtime};
 
 /// The desired state shipped as the README's example, written for the demo account.
 fn example() -> String {
@@ -15,50 +14,6 @@ fn example() -> String {
         .join("../../examples/desired-state.toml")
         .to_string_lossy()
         .into_owned()
-}
-
-/// Runs the binary signed in as the demo owner, stdin not a terminal.
-fn opadmin(emulator: &RunningEmulator, args: &[&str]) -> (i32, String, String) {
-    let owner = emulator.owner();
-    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin!("opadmin"));
-    for var in [
-        "OPADMIN_TOTP_SECRET",
-        "OPADMIN_DEVICE_FILE",
-        "OPADMIN_REMEMBER_DEVICE",
-    ] {
-        cmd.env_remove(var);
-    }
-    let out = cmd
-        .args(args)
-        .env("OPADMIN_NO_DEVICE_FILE", "1")
-        .env("OPADMIN_ADDRESS", emulator.address())
-        .env("OPADMIN_EMAIL", &owner.email)
-        .env("OPADMIN_PASSWORD", &owner.password)
-        .env("OPADMIN_SECRET_KEY", &owner.secret_key)
-        .stdin(Stdio::null())
-        .output()
-        .expect("the binary runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-fn emulator(rt: &tokio::runtime::Runtime) -> RunningEmulator {
-    rt.block_on(Emulator::start(
-        EmulatorConfig::default(),
-        demo_account().iterations(100_000),
-    ))
-    .expect("emulator starts")
-}
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime")
 }
 
 fn json(stdout: &str) -> Value {

@@ -4,39 +4,10 @@
 
 use serde_json::Value;
 
-use opadmin_emulator::{Emulator, EmulatorConfig, RunningEmulator, demo_account};
+mod support;
 
-/// The binary signed in as `email`, with no device file, nothing inherited and stdin closed
-/// (not a terminal).
-fn opadmin_as(emulator: &RunningEmulator, email: &str, args: &[&str]) -> (i32, String, String) {
-    let creds = emulator.credentials(email).expect("credentials");
-    let mut cmd = assert_cmd::cargo::cargo_bin_cmd!("opadmin");
-    for var in [
-        "OPADMIN_TOTP_SECRET",
-        "OPADMIN_DEVICE_FILE",
-        "OPADMIN_REMEMBER_DEVICE",
-    ] {
-        cmd.env_remove(var);
-    }
-    let out = cmd
-        .args(args)
-        .env("OPADMIN_NO_DEVICE_FILE", "1")
-        .env("OPADMIN_ADDRESS", emulator.address())
-        .env("OPADMIN_EMAIL", &creds.email)
-        .env("OPADMIN_PASSWORD", &creds.password)
-        .env("OPADMIN_SECRET_KEY", &creds.secret_key)
-        .output()
-        .expect("the binary runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-fn opadmin(emulator: &RunningEmulator, args: &[&str]) -> (i32, String, String) {
-    opadmin_as(emulator, "admin@acme.example", args)
-}
+use opadmin_emulator::{Emulator, EmulatorConfig, demo_account};
+use support::{opadmin, opadmin_as};
 
 /// The one record a lifecycle command prints as JSON.
 fn record(stdout: &str) -> Value {
