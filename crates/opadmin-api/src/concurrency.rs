@@ -4,8 +4,9 @@
 //! is read, whichever task sent it: a sync's group reads, its vault reads and a bulk action share
 //! one budget. The budget adapts (additive increase, multiplicative decrease):
 //!
-//! * each answer that comes back without a sign of overload raises the limit by `1 / limit`
-//!   (about one more slot per round of answers), up to the configured ceiling;
+//! * until the first sign of overload, each healthy answer raises the limit by one (it doubles
+//!   every round of answers, as TCP's slow start); after that, each raises it by `1 / limit`
+//!   (about one more slot per round of answers); never above the configured ceiling;
 //! * a 429 tells how many requests the server accepts at once: the number in flight when it
 //!   came, less one. The limit drops to that (at most once per [`DECREASE_SPACING`], so that
 //!   one burst of refusals counts once), and does not grow past it again for
@@ -90,6 +91,8 @@ struct State {
     last_decrease: Option<Instant>,
     /// The most in flight the server accepted at its last 429, and when that was.
     accepted: Option<(f64, Instant)>,
+    /// No sign of overload yet: grow by one per healthy answer.
+    slow_start: bool,
 }
 
 /// The shared limit (see the module documentation).
@@ -126,6 +129,7 @@ impl Limiter {
                 fastest: None,
                 last_decrease: None,
                 accepted: None,
+                slow_start: true,
             }),
             freed: Notify::new(),
         }
@@ -176,6 +180,7 @@ impl Limiter {
             .last_decrease
             .is_none_or(|at| now.duration_since(at) >= DECREASE_SPACING);
         let cut = |state: &mut State, factor: f64| {
+            state.slow_start = false;
             if may_decrease {
                 state.limit = (state.limit * factor).max(1.0);
                 state.last_decrease = Some(now);
@@ -199,10 +204,12 @@ impl Limiter {
                         }
                     }
                     let limit = state.limit;
-                    state.limit = (limit + 1.0 / limit).min(cap).max(1.0);
+                    let step = if state.slow_start { 1.0 } else { 1.0 / limit };
+                    state.limit = (limit + step).min(cap).max(1.0);
                 }
             }
             Signal::RateLimited(wait) => {
+                state.slow_start = false;
                 // The refused request still holds its slot: the others in flight were accepted.
                 let accepted = state.in_flight.saturating_sub(1).max(1) as f64;
                 // Each further refusal of the same burst is one request fewer the server took.
@@ -273,6 +280,25 @@ mod tests {
             self.lock().in_flight += 1;
             Slot { limiter: self }
         }
+    }
+
+    #[test]
+    fn slow_start_until_the_first_sign_of_overload() {
+        let limiter = Limiter::new(Concurrency::new(4, 100));
+        for _ in 0..4 {
+            limiter.record(Signal::Answered(Duration::from_millis(5)));
+        }
+        assert_eq!(limiter.limit(), 8, "one more per healthy answer at first");
+        limiter.record(Signal::Overloaded);
+        assert_eq!(limiter.limit(), 6, "8 x 0.8");
+        for _ in 0..3 {
+            limiter.record(Signal::Answered(Duration::from_millis(5)));
+        }
+        assert_eq!(limiter.limit(), 6, "then about one per round of answers");
+        for _ in 0..7 {
+            limiter.record(Signal::Answered(Duration::from_millis(5)));
+        }
+        assert_eq!(limiter.limit(), 7, "6.4 and ten times about 1/7");
     }
 
     #[test]

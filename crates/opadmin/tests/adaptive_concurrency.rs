@@ -121,11 +121,10 @@ async fn a_rate_limited_sync_is_complete_and_settles_below_the_server_limit() {
         refused_second, 0,
         "{refused_second} of {served_second} requests refused on the second sync"
     );
-    // Only the first burst was refused: at most the requests the client started with beyond
-    // what the server took (it starts at 8 in flight; the server takes 4).
+    // Refusals come while the client learns the server's limit, at the start: a small share.
     assert!(
-        refused_first <= 8,
-        "{refused_first} of {served_first} requests refused: more than the first burst"
+        refused_first * 10 <= served_first,
+        "{refused_first} of {served_first} requests refused"
     );
 }
 

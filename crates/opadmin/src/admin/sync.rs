@@ -165,6 +165,16 @@ fn diff<'a, Id: Clone + Ord + std::hash::Hash + Eq + 'a>(
     out
 }
 
+/// The vaults of a sync before who has access through groups is worked out.
+struct VaultBases {
+    bases: Vec<Vault>,
+    skipped: Vec<SkippedItem>,
+    /// Vaults read now.
+    read: usize,
+    /// Vaults taken from the previous snapshot.
+    reused: usize,
+}
+
 fn perms_of(record: &VaultAccess) -> VaultPermissions {
     record.acl
 }
@@ -256,8 +266,61 @@ impl Admin {
             self.inner.keys.learn_group(g);
         }
         drop(account);
-        let groups = self.readable_groups(&wire_groups, &mut skipped).await?;
+        // Groups' members and the vaults are read at the same time: both streams share the
+        // transport's one limit on requests in flight.
+        let mut skipped_groups = Vec::new();
+        let (groups, vaults) = tokio::join!(
+            self.readable_groups(&wire_groups, &mut skipped_groups),
+            self.vault_bases(previous.as_ref()),
+        );
+        let groups = groups?;
+        let VaultBases {
+            bases,
+            skipped: skipped_vaults,
+            read,
+            reused,
+        } = vaults?;
         drop(wire_groups);
+        skipped.extend(skipped_groups);
+        skipped.extend(skipped_vaults);
+        let index = GroupIndex::new(&groups);
+        let vaults: Vec<Vault> = bases
+            .into_iter()
+            .map(|v| with_user_access(v, &index))
+            .collect();
+        drop(index);
+        let mut snapshot = Snapshot::new(info);
+        snapshot.users = users;
+        snapshot.groups = groups;
+        snapshot.vaults = vaults;
+        snapshot.invitations = self.invitations_for_sync(&plan, &mut skipped).await?;
+        snapshot.skipped = skipped;
+        let mut cache = previous.unwrap_or_default();
+        if cache.users.is_empty() && cache.groups.is_empty() && cache.vaults.is_empty() {
+            snapshot.changes = None;
+        } else {
+            let (users, groups, vaults) = cache.changes(&snapshot);
+            let mut changes = Changes::default();
+            changes.users = users;
+            changes.groups = groups;
+            changes.vaults = vaults;
+            changes.vaults_read = read;
+            changes.vaults_reused = reused;
+            snapshot.changes = Some(changes);
+        }
+        cache.remember(&snapshot);
+        *self
+            .inner
+            .sync_cache
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = Some(cache);
+        Ok(snapshot)
+    }
+
+    /// Lists the vaults and reads those not known at their current versions from `previous`;
+    /// the others are taken from it. In the listing's order.
+    async fn vault_bases(&self, previous: Option<&SyncCache>) -> Result<VaultBases> {
+        let mut skipped = Vec::new();
         let n = self.inner.concurrency;
         let client = self.client().clone();
         let listed = self.client().vaults().collect_all().await?;
@@ -269,7 +332,7 @@ impl Admin {
                 skipped.push(vault_skipped(v, None, e));
             } else if v.combined_access.is_none() && !self.inner.keys.has_vault_key(&v.uuid) {
                 skipped.push(vault_skipped(v, None, &Error::NoManageVaultPermission));
-            } else if let Some(known) = previous.as_ref().and_then(|c| c.unchanged_vault(v)) {
+            } else if let Some(known) = previous.and_then(|c| c.unchanged_vault(v)) {
                 bases.push(known.clone());
             } else {
                 to_read.push(v);
@@ -306,38 +369,12 @@ impl Admin {
             .map(|(i, v)| (&v.uuid, i))
             .collect();
         bases.sort_by_key(|v| order.get(&v.id).copied().unwrap_or(usize::MAX));
-        let index = GroupIndex::new(&groups);
-        let vaults: Vec<Vault> = bases
-            .into_iter()
-            .map(|v| with_user_access(v, &index))
-            .collect();
-        drop(index);
-        let mut snapshot = Snapshot::new(info);
-        snapshot.users = users;
-        snapshot.groups = groups;
-        snapshot.vaults = vaults;
-        snapshot.invitations = self.invitations_for_sync(&plan, &mut skipped).await?;
-        snapshot.skipped = skipped;
-        let mut cache = previous.unwrap_or_default();
-        if cache.users.is_empty() && cache.groups.is_empty() && cache.vaults.is_empty() {
-            snapshot.changes = None;
-        } else {
-            let (users, groups, vaults) = cache.changes(&snapshot);
-            let mut changes = Changes::default();
-            changes.users = users;
-            changes.groups = groups;
-            changes.vaults = vaults;
-            changes.vaults_read = read;
-            changes.vaults_reused = reused;
-            snapshot.changes = Some(changes);
-        }
-        cache.remember(&snapshot);
-        *self
-            .inner
-            .sync_cache
-            .lock()
-            .unwrap_or_else(|p| p.into_inner()) = Some(cache);
-        Ok(snapshot)
+        Ok(VaultBases {
+            bases,
+            skipped,
+            read,
+            reused,
+        })
     }
 
     /// Reads every group; one that is gone or may not be read is added to `skipped` (named, as
