@@ -5,11 +5,16 @@
 //!
 //! ```text
 //! opadmin demo
-//! opadmin users list|get|invite|confirm|suspend|reactivate|remove
+//! opadmin users list|get|invite|confirm|suspend|reactivate|remove|invitations|resend|revoke-invitation
 //! opadmin groups list|members|add|remove|role
 //! opadmin vaults list|access|grant|revoke|add-permissions|remove-permissions|create|rename|delete
 //! opadmin sync
+//! opadmin plan FILE
+//! opadmin apply FILE [--replan]
 //! ```
+//!
+//! Every state-changing command takes `--dry-run` (print the plan, send nothing); destructive
+//! ones ask first on a terminal (see `confirm`) and need `--yes` without one.
 //!
 //! Credentials come from flags or `OPADMIN_*` variables (the password and Secret Key also from
 //! stdin or a prompt without echo); `--emulator` points any command at a fresh embedded
