@@ -117,7 +117,10 @@ fn on_a_terminal_only_yes_goes_on() {
     for no in ["n\n", "\n", "yess\n"] {
         let (code, stdout, screen) = run_on_terminal(&emulator, &args, no);
         assert_eq!(code, 9, "answer {no:?}: {screen}");
-        assert!(screen.contains("Suspend 2 people? [y/N]"), "{screen}");
+        // The terminal echoes the answer typed ahead, possibly before the question is
+        // written: look for the question's parts, not the line.
+        assert!(screen.contains("Suspend 2 people?"), "{screen}");
+        assert!(screen.contains("[y/N]"), "{screen}");
         assert!(screen.contains("not confirmed"), "{screen}");
         assert!(stdout.is_empty(), "{stdout}");
         assert_eq!(
@@ -156,7 +159,8 @@ fn apply_asks_on_a_terminal_after_showing_the_plan() {
         screen.contains("change "),
         "the plan is shown first: {screen}"
     );
-    assert!(screen.contains("to the account? [y/N]"), "{screen}");
+    assert!(screen.contains("to the account?"), "{screen}");
+    assert!(screen.contains("[y/N]"), "{screen}");
     assert!(stdout.is_empty(), "{stdout}");
     assert_eq!(emulator.changes_applied(), 0);
 
