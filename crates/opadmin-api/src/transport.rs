@@ -171,12 +171,20 @@ fn jitter(up_to: Duration) -> Duration {
     Duration::from_millis(fastrand::u64(0..=millis))
 }
 
-/// What an attempt's outcome says about the server's load.
-fn signal_of(result: &std::result::Result<Value, Failure>, took: Duration) -> Signal {
+/// What an attempt's outcome says about the server's load. A 429's wait is capped at
+/// `max_wait` (the retry policy's `max_rate_limit_wait`): it pauses every task of the transport,
+/// so a hostile `X-Rate-Limit-Retry-In` must not stall them longer than one retry would wait.
+fn signal_of(
+    result: &std::result::Result<Value, Failure>,
+    took: Duration,
+    max_wait: Duration,
+) -> Signal {
     match result {
         Ok(_) => Signal::Answered(took),
         Err(failure) => match &failure.error {
-            ApiError::RateLimited { retry_after } => Signal::RateLimited(*retry_after),
+            ApiError::RateLimited { retry_after } => {
+                Signal::RateLimited(retry_after.map(|w| w.min(max_wait)))
+            }
             ApiError::Server {
                 status: 502..=504, ..
             } => Signal::Overloaded,
@@ -734,9 +742,11 @@ impl Transport {
                 .attempt(request, session.map(Arc::as_ref))
                 .instrument(span)
                 .await;
-            self.inner
-                .limiter
-                .record(signal_of(&result, sent.elapsed()));
+            self.inner.limiter.record(signal_of(
+                &result,
+                sent.elapsed(),
+                policy.max_rate_limit_wait,
+            ));
             drop(slot);
             let failure = match result {
                 Ok(value) => return Ok(value),
@@ -1029,6 +1039,21 @@ pub(crate) fn from_answer<T: DeserializeOwned>(endpoint: &str, value: Value) -> 
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_hostile_retry_wait_pauses_everyone_no_longer_than_one_retry_would_wait() {
+        let refused = Err(super::Failure::new(
+            super::ApiError::RateLimited {
+                retry_after: Some(std::time::Duration::from_secs(86_400)),
+            },
+            super::Applied::No,
+        ));
+        let cap = std::time::Duration::from_secs(60);
+        assert_eq!(
+            super::signal_of(&refused, std::time::Duration::ZERO, cap),
+            super::Signal::RateLimited(Some(cap))
+        );
+    }
+
     use super::*;
 
     #[test]
