@@ -1,12 +1,15 @@
 //! Sync at real-world latency, and password sign-in against its floor.
 //!
-//! * `sync_10k_loopback` and `sync_10k_latency_50ms`: an emulated account of 10,000 people,
-//!   1,000 groups and 2,000 vaults, on loopback and with every answer held 50 ms while the
-//!   emulator refuses (HTTP 429, `X-Rate-Limit-Retry-In: 1`) any request beyond 24 in flight.
+//! * `sync_10k_loopback`, `sync_10k_latency_50ms` and `sync_10k_latency_50ms_limit_48`: an
+//!   emulated account of 10,000 people, 1,000 groups and 2,000 vaults, on loopback, and with
+//!   every answer held 50 ms while the emulator refuses (HTTP 429, `X-Rate-Limit-Retry-In: 1`)
+//!   any request beyond 24 in flight (the `Admin` at its default ceiling of 32), or beyond 48
+//!   (the `Admin`'s ceiling raised to 64 with `AdminBuilder::concurrency`). Against 24 at once
+//!   the floor is about 3,008 × 50 ms / 24 plus the 1 s pause of the first 429 (docs/sync.md).
 //!   `first_sync` is a new `Admin`'s first sync (its sign-in not timed); `second_sync` is a later
 //!   sync of the same, unchanged account by an `Admin` that synced before (incremental).
 //!   Before measuring, each prints the requests one first and one second sync send and how
-//!   many were refused, as the emulator counted them, and the process's peak RSS so far.
+//!   many were refused, as the emulator counted them. Memory is `benches/sync_memory.rs`'s.
 //! * `sign_in`: a password sign-in at 650,000 iterations (the real count) against the emulator,
 //!   beside its floor: two raw PBKDF2-HMAC-SHA256 runs of 650,000 iterations (the `pbkdf2`
 //!   crate) and one SRP-4096 client step, the work no client can skip.
@@ -26,38 +29,33 @@ use opadmin_emulator::{
     RunningEmulator, demo_account,
 };
 
-async fn admin(emu: &RunningEmulator) -> Admin {
+async fn admin(emu: &RunningEmulator, ceiling: Option<usize>) -> Admin {
     let c = emu.credentials(DEFAULT_OWNER_EMAIL).expect("owner");
-    Admin::builder()
+    let builder = Admin::builder()
         .address(emu.address())
-        .credentials(&c.email, &c.password, &c.secret_key)
-        .build()
-        .await
-        .expect("sign-in")
-}
-
-/// Peak resident memory of this process so far, in MB (Linux; 0 elsewhere).
-fn peak_rss_mb() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
-        })
-        .map_or(0, |kb| kb / 1024)
+        .credentials(&c.email, &c.password, &c.secret_key);
+    match ceiling {
+        Some(n) => builder.concurrency(n),
+        None => builder,
+    }
+    .build()
+    .await
+    .expect("sign-in")
 }
 
 fn sync_at_latency(c: &mut Criterion) {
     let rt = tokio::runtime::Runtime::new().expect("runtime");
-    for (label, latency) in [
-        ("loopback", None),
-        ("latency_50ms", Some(Duration::from_millis(50))),
+    let ms50 = Some(Duration::from_millis(50));
+    // (label, latency, the emulator's limit in flight, the Admin's ceiling)
+    for (label, latency, server_limit, ceiling) in [
+        ("loopback", None, None, None),
+        ("latency_50ms", ms50, Some(24), None),
+        ("latency_50ms_limit_48", ms50, Some(48), Some(64)),
     ] {
         let config = EmulatorConfig {
             faults: Faults {
                 latency,
-                rate_limit: latency.map(|_| RateLimit::in_flight(24)),
+                rate_limit: server_limit.map(RateLimit::in_flight),
                 ..Faults::default()
             },
             ..EmulatorConfig::default()
@@ -73,7 +71,7 @@ fn sync_at_latency(c: &mut Criterion) {
             .expect("emulator");
 
         // Requests per sync, counted by the emulator, once before measuring.
-        let warm = rt.block_on(admin(&emu));
+        let warm = rt.block_on(admin(&emu, ceiling));
         let (served, refused) = (emu.requests_served(), emu.rate_limited());
         let t = Instant::now();
         let first = rt.block_on(warm.sync()).expect("first sync");
@@ -91,9 +89,8 @@ fn sync_at_latency(c: &mut Criterion) {
         eprintln!(
             "{label}: first sync {first_requests} requests ({first_refused} refused with 429) in {first_time:?}; \
              second sync {second_requests} requests ({second_refused} refused) in {second_time:?}; \
-             vaults read again {}; peak RSS so far {} MB",
+             vaults read again {}",
             second.changes.as_ref().map_or(0, |c| c.vaults_read),
-            peak_rss_mb()
         );
 
         let mut group = c.benchmark_group(format!("sync_10k_{label}"));
@@ -104,7 +101,7 @@ fn sync_at_latency(c: &mut Criterion) {
             b.iter_custom(|iters| {
                 let mut total = Duration::ZERO;
                 for _ in 0..iters {
-                    let a = rt.block_on(admin(&emu));
+                    let a = rt.block_on(admin(&emu, ceiling));
                     let t = Instant::now();
                     let snap = rt.block_on(a.sync()).expect("sync");
                     total += t.elapsed();
@@ -126,7 +123,6 @@ fn sync_at_latency(c: &mut Criterion) {
             })
         });
         group.finish();
-        eprintln!("{label}: peak RSS after the group {} MB", peak_rss_mb());
     }
 }
 

@@ -78,7 +78,7 @@ use crate::models::{
 };
 use crate::service_account::ServiceAccountToken;
 use crate::transport::{
-    Reauthenticate, Request, Session, Transport, TransportConfig, client_parts, from_answer,
+    Reauthenticate, Request, Session, Transport, TransportConfig, client_parts,
 };
 use crate::types::{AccountId, UserId};
 
@@ -733,11 +733,11 @@ impl SignInRoutine {
         session: Option<&Arc<Session>>,
     ) -> Result<T> {
         let name = request.endpoint().name;
-        let value = transport
+        transport
             .send_with_session(&request, session)
             .await
-            .map_err(sign_in_error)?;
-        from_answer(name, value)
+            .map_err(sign_in_error)?
+            .parse(name)
     }
 
     /// Steps 1 to 4: a session with its key, the verify/complete answer, and any new dsecret.

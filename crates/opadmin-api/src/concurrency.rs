@@ -13,11 +13,14 @@
 //!   [`REMEMBER_REFUSAL`]: a refusal makes every task wait out the
 //!   server's `X-Rate-Limit-Retry-In` (not only the one refused), so probing the server's
 //!   limit often would cost more than it could gain;
-//! * a 502/503/504, or an answer that took far longer than the fastest one seen (more than
-//!   twice it plus [`LATENCY_SLACK`]: the server is queueing), cuts it to 80 %.
+//! * a 502/503/504, or an answer that took far longer than the fastest answer seen from the
+//!   same endpoint (more than twice it plus [`LATENCY_SLACK`]: the server is queueing), cuts it
+//!   to 80 %. Per endpoint, because a large answer (the account with 10,000 people) takes
+//!   longer than a small one for its size alone, and must not be taken for queueing.
 //!
 //! The limit never goes below one: progress is always possible.
 
+use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -73,7 +76,12 @@ impl Concurrency {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Signal {
     /// An answer (success or an ordinary error) that took this long.
-    Answered(Duration),
+    Answered {
+        /// The endpoint's name ([`Endpoint::name`](crate::endpoints::Endpoint::name)).
+        endpoint: &'static str,
+        /// How long the attempt took, from sending to its answer read.
+        took: Duration,
+    },
     /// HTTP 429, with the server's wait when it gave one.
     RateLimited(Option<Duration>),
     /// HTTP 502/503/504.
@@ -87,7 +95,7 @@ struct State {
     in_flight: usize,
     /// Nobody is let through before this (a 429's `X-Rate-Limit-Retry-In`).
     paused_until: Option<Instant>,
-    fastest: Option<Duration>,
+    fastest: HashMap<&'static str, Duration>,
     last_decrease: Option<Instant>,
     /// The most in flight the server accepted at its last 429, and when that was.
     accepted: Option<(f64, Instant)>,
@@ -126,7 +134,7 @@ impl Limiter {
                 limit: config.initial as f64,
                 in_flight: 0,
                 paused_until: None,
-                fastest: None,
+                fastest: HashMap::new(),
                 last_decrease: None,
                 accepted: None,
                 slow_start: true,
@@ -187,10 +195,10 @@ impl Limiter {
             }
         };
         match signal {
-            Signal::Answered(took) => {
-                let fastest = *state.fastest.get_or_insert(took);
+            Signal::Answered { endpoint, took } => {
+                let fastest = *state.fastest.entry(endpoint).or_insert(took);
                 if took < fastest {
-                    state.fastest = Some(took);
+                    state.fastest.insert(endpoint, took);
                 }
                 if took > fastest * 2 + LATENCY_SLACK {
                     cut(&mut state, 0.8);
@@ -242,12 +250,43 @@ mod tests {
 
     use super::*;
 
+    fn answered(ms: u64) -> Signal {
+        Signal::Answered {
+            endpoint: "a listing",
+            took: Duration::from_millis(ms),
+        }
+    }
+
+    #[test]
+    fn a_large_answer_is_judged_against_its_own_endpoint() {
+        let limiter = Limiter::new(Concurrency::new(10, 10));
+        limiter.record(answered(50));
+        limiter.record(Signal::Answered {
+            endpoint: "the account",
+            took: Duration::from_millis(900),
+        });
+        assert_eq!(
+            limiter.limit(),
+            10,
+            "the account's first answer is its own baseline"
+        );
+        limiter.record(Signal::Answered {
+            endpoint: "the account",
+            took: Duration::from_millis(2_500),
+        });
+        assert_eq!(
+            limiter.limit(),
+            8,
+            "far slower than the account's fastest: queueing"
+        );
+    }
+
     #[test]
     fn grows_to_the_ceiling_and_a_429_caps_it_at_what_the_server_took() {
         let limiter = Limiter::new(Concurrency::new(4, 10));
         assert_eq!(limiter.limit(), 4);
         for _ in 0..200 {
-            limiter.record(Signal::Answered(Duration::from_millis(5)));
+            limiter.record(answered(5));
         }
         assert_eq!(limiter.limit(), 10, "capped at the ceiling");
         // A 429 while 6 were in flight: the server took 5.
@@ -262,7 +301,7 @@ mod tests {
         assert_eq!(limiter.limit(), 4);
         // Healthy answers do not raise it past what the server accepted.
         for _ in 0..200 {
-            limiter.record(Signal::Answered(Duration::from_millis(5)));
+            limiter.record(answered(5));
         }
         assert_eq!(limiter.limit(), 4, "remembered for a while");
         for _ in 0..100 {
@@ -286,17 +325,17 @@ mod tests {
     fn slow_start_until_the_first_sign_of_overload() {
         let limiter = Limiter::new(Concurrency::new(4, 100));
         for _ in 0..4 {
-            limiter.record(Signal::Answered(Duration::from_millis(5)));
+            limiter.record(answered(5));
         }
         assert_eq!(limiter.limit(), 8, "one more per healthy answer at first");
         limiter.record(Signal::Overloaded);
         assert_eq!(limiter.limit(), 6, "8 x 0.8");
         for _ in 0..3 {
-            limiter.record(Signal::Answered(Duration::from_millis(5)));
+            limiter.record(answered(5));
         }
         assert_eq!(limiter.limit(), 6, "then about one per round of answers");
         for _ in 0..7 {
-            limiter.record(Signal::Answered(Duration::from_millis(5)));
+            limiter.record(answered(5));
         }
         assert_eq!(limiter.limit(), 7, "6.4 and ten times about 1/7");
     }
@@ -304,10 +343,10 @@ mod tests {
     #[test]
     fn a_slow_answer_is_a_sign_of_queueing() {
         let limiter = Limiter::new(Concurrency::new(10, 10));
-        limiter.record(Signal::Answered(Duration::from_millis(50)));
-        limiter.record(Signal::Answered(Duration::from_millis(80)));
+        limiter.record(answered(50));
+        limiter.record(answered(80));
         assert_eq!(limiter.limit(), 10, "jitter is not overload");
-        limiter.record(Signal::Answered(Duration::from_millis(600)));
+        limiter.record(answered(600));
         assert_eq!(limiter.limit(), 8);
     }
 

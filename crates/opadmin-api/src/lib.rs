@@ -78,6 +78,7 @@
 
 pub mod access;
 pub mod account;
+mod answer;
 pub mod auth;
 pub mod client;
 pub mod concurrency;

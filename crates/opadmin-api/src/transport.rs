@@ -59,19 +59,20 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use opadmin_crypto::envelope::{Envelope, SymmetricKey};
+use opadmin_crypto::envelope::{ENC_A256GCM, SymmetricKey};
 use opadmin_crypto::mac::{HEADER as MAC_HEADER, MacKey};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use tracing::Instrument;
 use url::Url;
+use zeroize::Zeroizing;
 
+use crate::answer::{Answer, Shape};
 use crate::concurrency::{Concurrency, Limiter, Signal};
 use crate::endpoints::{Endpoint, encode_into};
 use crate::error::{ApiError, Result};
 use crate::http::{self, DEFAULT_MAX_ANSWER_BYTES, ReadError};
-use crate::models::ServerErrorBody;
 
 /// The default `X-AgileBits-Client` value, `name/version` (the device registered at sign-in
 /// takes its client name and version from it). The one place this value is written.
@@ -174,13 +175,14 @@ fn jitter(up_to: Duration) -> Duration {
 /// What an attempt's outcome says about the server's load. A 429's wait is capped at
 /// `max_wait` (the retry policy's `max_rate_limit_wait`): it pauses every task of the transport,
 /// so a hostile `X-Rate-Limit-Retry-In` must not stall them longer than one retry would wait.
-fn signal_of(
-    result: &std::result::Result<Value, Failure>,
+fn signal_of<T>(
+    result: &std::result::Result<T, Failure>,
+    endpoint: &'static str,
     took: Duration,
     max_wait: Duration,
 ) -> Signal {
     match result {
-        Ok(_) => Signal::Answered(took),
+        Ok(_) => Signal::Answered { endpoint, took },
         Err(failure) => match &failure.error {
             ApiError::RateLimited { retry_after } => {
                 Signal::RateLimited(retry_after.map(|w| w.min(max_wait)))
@@ -189,7 +191,7 @@ fn signal_of(
                 status: 502..=504, ..
             } => Signal::Overloaded,
             ApiError::Transport { .. } | ApiError::Timeout => Signal::Failed,
-            _ => Signal::Answered(took),
+            _ => Signal::Answered { endpoint, took },
         },
     }
 }
@@ -647,6 +649,19 @@ impl Transport {
     /// signing in again once if the session expired. Returns the (decrypted) JSON answer;
     /// `Value::Null` for an empty body.
     pub async fn send(&self, request: Request) -> Result<Value> {
+        let name = request.endpoint.name;
+        self.send_answer(request).await?.into_value(name)
+    }
+
+    /// Like [`send`](Self::send), reading the answer as `T` straight from its text (no
+    /// `Value` in between: a large answer is held once).
+    pub async fn send_json<T: DeserializeOwned>(&self, request: Request) -> Result<T> {
+        let name = request.endpoint.name;
+        self.send_answer(request).await?.parse(name)
+    }
+
+    /// [`send`](Self::send) up to the answer's text.
+    async fn send_answer(&self, request: Request) -> Result<Answer> {
         let current = self.current();
         let session = current.as_ref().map(|(s, _)| s.clone());
         let result = self.send_with_session(&request, session.as_ref()).await;
@@ -662,13 +677,6 @@ impl Transport {
             }
             other => other,
         }
-    }
-
-    /// Like [`send`](Self::send), reading the answer as `T`.
-    pub async fn send_json<T: DeserializeOwned>(&self, request: Request) -> Result<T> {
-        let name = request.endpoint.name;
-        let value = self.send(request).await?;
-        from_answer(name, value)
     }
 
     async fn reauthenticate(&self, seen_generation: u64) -> Result<()> {
@@ -724,7 +732,7 @@ impl Transport {
         &self,
         request: &Request,
         session: Option<&Arc<Session>>,
-    ) -> Result<Value> {
+    ) -> Result<Answer> {
         let policy = &self.inner.config.retry;
         let started = Instant::now();
         let mut attempt: u32 = 1;
@@ -744,6 +752,7 @@ impl Transport {
                 .await;
             self.inner.limiter.record(signal_of(
                 &result,
+                request.endpoint.name,
                 sent.elapsed(),
                 policy.max_rate_limit_wait,
             ));
@@ -819,7 +828,7 @@ impl Transport {
         &self,
         request: &Request,
         session: Option<&Session>,
-    ) -> std::result::Result<Value, Failure> {
+    ) -> std::result::Result<Answer, Failure> {
         let endpoint = &request.endpoint;
         let url = self
             .inner
@@ -899,34 +908,43 @@ impl Transport {
             Applied::Maybe
         };
 
-        let parsed: Option<Value> = if bytes.iter().all(u8::is_ascii_whitespace) {
-            Some(Value::Null)
-        } else {
-            serde_json::from_slice(&bytes).ok()
-        };
-        drop(bytes);
         let keyed = signing.is_some();
-        let value = match parsed {
-            Some(value) if Envelope::is_envelope(&value) => self
-                .open(endpoint, &value, session)
-                .map_err(|e| Failure::new(e, Applied::Maybe))?,
-            // Once the session key exists, a success answer must be an envelope, except exactly
-            // `{"success":1}` from an endpoint on the allow-list.
-            Some(value)
-                if keyed
-                    && success
-                    && !(endpoint.plain_success_answer && is_plain_success(&value)) =>
-            {
-                return Err(Failure::new(
-                    ApiError::Tampered(format!(
-                        "the answer to {} is not encrypted with the session key, and this \
-                         endpoint's answers must be",
-                        endpoint.name
-                    )),
-                    Applied::Maybe,
-                ));
+        let (answer, error_code) = match Shape::of(&bytes) {
+            Some(shape) if shape.is_envelope() => {
+                let plaintext = self
+                    .open(endpoint, &shape, session)
+                    .map_err(|e| Failure::new(e, Applied::Maybe))?;
+                drop(bytes);
+                let Some(inner) = Shape::of(&plaintext) else {
+                    return Err(Failure::new(
+                        ApiError::Protocol(format!(
+                            "the decrypted answer to {} is not JSON",
+                            endpoint.name
+                        )),
+                        Applied::Maybe,
+                    ));
+                };
+                let error_code = inner.error_code;
+                (Answer::new(plaintext), error_code)
             }
-            Some(value) => value,
+            Some(shape) => {
+                let error_code = shape.error_code;
+                let answer = Answer::new(Zeroizing::new(bytes));
+                // Once the session key exists, a success answer must be an envelope, except
+                // exactly `{"success":1}` from an endpoint on the allow-list.
+                if keyed && success && !(endpoint.plain_success_answer && answer.is_plain_success())
+                {
+                    return Err(Failure::new(
+                        ApiError::Tampered(format!(
+                            "the answer to {} is not encrypted with the session key, and this \
+                             endpoint's answers must be",
+                            endpoint.name
+                        )),
+                        Applied::Maybe,
+                    ));
+                }
+                (answer, error_code)
+            }
             None if success && keyed => {
                 return Err(Failure::new(
                     ApiError::Tampered(format!(
@@ -945,20 +963,20 @@ impl Transport {
                     Applied::Maybe,
                 ));
             }
-            None => Value::Null,
+            None => (Answer::new(Zeroizing::new(Vec::new())), false),
         };
 
         if success {
-            if value.get("errorCode").is_some() {
-                let body: ServerErrorBody = serde_json::from_value(value).unwrap_or_default();
+            if error_code {
                 return Err(Failure::new(
-                    ApiError::from_error_body(status, &body).at_endpoint(endpoint.name),
+                    ApiError::from_error_body(status, &answer.error_body())
+                        .at_endpoint(endpoint.name),
                     Applied::Maybe,
                 ));
             }
-            return Ok(value);
+            return Ok(answer);
         }
-        let body: ServerErrorBody = serde_json::from_value(value).unwrap_or_default();
+        let body = answer.error_body();
         let error = ApiError::from_error_body(status, &body)
             .with_retry_after(retry_in)
             .at_endpoint(endpoint.name);
@@ -971,38 +989,39 @@ impl Transport {
         Err(Failure::new(error, applied))
     }
 
-    /// Opens an encrypted answer with the session key; any failure is tampering.
-    fn open(&self, endpoint: &Endpoint, value: &Value, session: Option<&Session>) -> Result<Value> {
+    /// Opens an encrypted answer with the session key, in place; any failure is tampering.
+    fn open(
+        &self,
+        endpoint: &Endpoint,
+        shape: &Shape<'_>,
+        session: Option<&Session>,
+    ) -> Result<Zeroizing<Vec<u8>>> {
         let name = endpoint.name;
         let Some((session, key)) = session.and_then(|s| s.key.as_ref().map(|k| (s, k))) else {
             return Err(ApiError::Tampered(format!(
                 "the answer to {name} is encrypted, but no session key exists yet"
             )));
         };
-        let envelope = Envelope::from_json(value).map_err(|_| {
+        let envelope = shape.envelope().ok_or_else(|| {
             ApiError::Tampered(format!("the encrypted answer to {name} is malformed"))
         })?;
-        if envelope.kid != session.id {
+        if envelope.kid != session.id.as_str() {
             return Err(ApiError::Tampered(format!(
                 "the answer to {name} is encrypted with a key other than this session's"
             )));
         }
-        let plaintext = key.decrypt(&envelope).map_err(|_| {
+        let undecryptable = || {
             ApiError::Tampered(format!(
                 "the encrypted answer to {name} did not decrypt with the session key"
             ))
-        })?;
-        serde_json::from_slice(&plaintext)
-            .map_err(|_| ApiError::Protocol(format!("the decrypted answer to {name} is not JSON")))
+        };
+        if envelope.enc != ENC_A256GCM {
+            return Err(undecryptable());
+        }
+        let iv = envelope.iv.as_deref().ok_or_else(undecryptable)?;
+        key.decrypt_raw(iv, &envelope.data)
+            .map_err(|_| undecryptable())
     }
-}
-
-/// Whether a plain answer is exactly `{"success":1}`: the only plaintext an allow-listed
-/// endpoint may answer on a keyed session.
-fn is_plain_success(value: &Value) -> bool {
-    value
-        .as_object()
-        .is_some_and(|o| o.len() == 1 && o.get("success").and_then(Value::as_i64) == Some(1))
 }
 
 fn classify_send_error(error: reqwest::Error) -> Failure {
@@ -1021,27 +1040,11 @@ fn classify_send_error(error: reqwest::Error) -> Failure {
     }
 }
 
-/// Reads a JSON answer as `T`; a mismatch is a protocol error naming the endpoint (and serde's
-/// message only when it quotes no value from the answer).
-pub(crate) fn from_answer<T: DeserializeOwned>(endpoint: &str, value: Value) -> Result<T> {
-    serde_json::from_value(value).map_err(|e| {
-        let detail = e.to_string();
-        let detail = if detail.contains('"') {
-            "a field has an unexpected value".to_owned()
-        } else {
-            detail
-        };
-        ApiError::Protocol(format!(
-            "the answer to {endpoint} does not have the expected shape ({detail})"
-        ))
-    })
-}
-
 #[cfg(test)]
 mod tests {
     #[test]
     fn a_hostile_retry_wait_pauses_everyone_no_longer_than_one_retry_would_wait() {
-        let refused = Err(super::Failure::new(
+        let refused: std::result::Result<(), _> = Err(super::Failure::new(
             super::ApiError::RateLimited {
                 retry_after: Some(std::time::Duration::from_secs(86_400)),
             },
@@ -1049,7 +1052,7 @@ mod tests {
         ));
         let cap = std::time::Duration::from_secs(60);
         assert_eq!(
-            super::signal_of(&refused, std::time::Duration::ZERO, cap),
+            super::signal_of(&refused, "an endpoint", std::time::Duration::ZERO, cap),
             super::Signal::RateLimited(Some(cap))
         );
     }

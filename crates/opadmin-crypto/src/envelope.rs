@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use aes_gcm::aead::{Aead, KeyInit};
+use aes_gcm::aead::{Aead, AeadInOut, KeyInit};
 use aes_gcm::{Aes256Gcm, Nonce};
 use serde::{Deserialize, Serialize};
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
@@ -52,7 +52,7 @@ fn default_cty() -> String {
 impl Envelope {
     /// Reads an envelope from a JSON value (a typed error when the shape is wrong).
     pub fn from_json(value: &serde_json::Value) -> Result<Self> {
-        serde_json::from_value(value.clone()).map_err(|e| CryptoError::Envelope(e.to_string()))
+        Self::deserialize(value).map_err(|e| CryptoError::Envelope(e.to_string()))
     }
 
     /// True when a JSON object looks like an envelope (has `enc`, `kid` and `data`): how the
@@ -190,14 +190,15 @@ impl SymmetricKey {
         self.decrypt_raw(iv, &envelope.data)
     }
 
-    /// Decrypts base64url `iv` and `data` without looking at a `kid`.
+    /// Decrypts base64url `iv` and `data` without looking at a `kid`. The ciphertext is decoded
+    /// once and decrypted in place: a large answer is not held twice.
     pub fn decrypt_raw(&self, iv_b64url: &str, data_b64url: &str) -> Result<Zeroizing<Vec<u8>>> {
         let iv = b64url_decode(iv_b64url)?;
         let iv: [u8; 12] = iv
             .as_slice()
             .try_into()
             .map_err(|_| CryptoError::Envelope(format!("iv must be 12 bytes, not {}", iv.len())))?;
-        let data = b64url_decode(data_b64url)?;
+        let mut data = Zeroizing::new(b64url_decode(data_b64url)?);
         if data.len() < 16 {
             return Err(CryptoError::Envelope(
                 "ciphertext shorter than its tag".into(),
@@ -205,9 +206,9 @@ impl SymmetricKey {
         }
         let cipher = Aes256Gcm::new((&self.key).into());
         cipher
-            .decrypt(&Nonce::from(iv), data.as_slice())
-            .map(Zeroizing::new)
-            .map_err(|_| CryptoError::Decrypt)
+            .decrypt_in_place(&Nonce::from(iv), b"", &mut *data)
+            .map_err(|_| CryptoError::Decrypt)?;
+        Ok(data)
     }
 
     /// Decrypts and parses JSON.

@@ -245,7 +245,12 @@ impl Admin {
 
     async fn sync_after(&self, previous: Option<SyncCache>) -> Result<Snapshot> {
         self.deny_service_account("sync (a snapshot of people, groups and vaults)")?;
-        let account = self.account().await?;
+        // The vault listing does not depend on the account answer: both are asked at once.
+        // Vault keys are opened only after the account's groups are known (a vault key may be
+        // wrapped to a group's keyset).
+        let (account, listed) = tokio::join!(self.account(), self.client().vaults().collect_all());
+        let mut account = account?;
+        let listed = listed?;
         let plan = account.plan();
         let info = AccountInfo::new(
             account.uuid.to_string(),
@@ -261,7 +266,7 @@ impl Admin {
             .map(user_from)
             .collect();
         let mut skipped: Vec<SkippedItem> = self.inner.skipped_keysets.clone();
-        let wire_groups = account.groups.clone().unwrap_or_default();
+        let wire_groups = account.groups.take().unwrap_or_default();
         for g in &wire_groups {
             self.inner.keys.learn_group(g);
         }
@@ -271,7 +276,7 @@ impl Admin {
         let mut skipped_groups = Vec::new();
         let (groups, vaults) = tokio::join!(
             self.readable_groups(&wire_groups, &mut skipped_groups),
-            self.vault_bases(previous.as_ref()),
+            self.vault_bases(&listed, previous.as_ref()),
         );
         let groups = groups?;
         let VaultBases {
@@ -317,17 +322,20 @@ impl Admin {
         Ok(snapshot)
     }
 
-    /// Lists the vaults and reads those not known at their current versions from `previous`;
-    /// the others are taken from it. In the listing's order.
-    async fn vault_bases(&self, previous: Option<&SyncCache>) -> Result<VaultBases> {
+    /// Reads the listed vaults not known at their current versions from `previous`; the others
+    /// are taken from it. In the listing's order.
+    async fn vault_bases(
+        &self,
+        listed: &[models::Vault],
+        previous: Option<&SyncCache>,
+    ) -> Result<VaultBases> {
         let mut skipped = Vec::new();
         let n = self.inner.concurrency;
         let client = self.client().clone();
-        let listed = self.client().vaults().collect_all().await?;
-        let unopened = self.open_keys_of(&listed).await?;
+        let unopened = self.open_keys_of(listed).await?;
         let mut bases: Vec<Vault> = Vec::with_capacity(listed.len());
         let mut to_read = Vec::with_capacity(listed.len());
-        for v in &listed {
+        for v in listed {
             if let Some((_, e)) = unopened.iter().find(|(id, _)| id == &v.uuid) {
                 skipped.push(vault_skipped(v, None, e));
             } else if v.combined_access.is_none() && !self.inner.keys.has_vault_key(&v.uuid) {
@@ -340,19 +348,23 @@ impl Admin {
         }
         let reused = bases.len();
         let read = to_read.len();
-        let detailed: Vec<(&models::Vault, std::result::Result<models::Vault, ApiError>)> =
+        // Each answer is reduced to what the snapshot keeps as it arrives, so the wire models
+        // (with every wrapped vault key) are never all held at once.
+        let detailed: Vec<(&models::Vault, Result<Vault>)> =
             futures::stream::iter(to_read.into_iter().map(move |listed| {
                 let client = client.clone();
-                async move { (listed, client.vault(&listed.uuid).await) }
+                async move {
+                    let base = match client.vault(&listed.uuid).await {
+                        Ok(v) => self.vault_base(&v),
+                        Err(e) => Err(Error::from(e)),
+                    };
+                    (listed, base)
+                }
             }))
             .buffered(n)
             .collect()
             .await;
-        for (listed, answer) in detailed {
-            let base = match answer {
-                Ok(v) => self.vault_base(&v),
-                Err(e) => Err(Error::from(e)),
-            };
+        for (listed, base) in detailed {
             match base {
                 Ok(v) => bases.push(v),
                 Err(e) if skip_reason(&e).is_some() => {
@@ -385,10 +397,12 @@ impl Admin {
         skipped: &mut Vec<SkippedItem>,
     ) -> Result<Vec<Group>> {
         let client = self.client().clone();
-        let answers: Vec<(&models::Group, std::result::Result<models::Group, ApiError>)> =
+        // Each answer is reduced to the snapshot's group as it arrives (the wire model carries
+        // keysets and wrapped vault keys the snapshot does not keep).
+        let answers: Vec<(&models::Group, std::result::Result<Group, ApiError>)> =
             futures::stream::iter(wire_groups.iter().map(move |listed| {
                 let client = client.clone();
-                async move { (listed, client.group(&listed.uuid).await) }
+                async move { (listed, client.group(&listed.uuid).await.map(group_from)) }
             }))
             .buffered(self.inner.concurrency)
             .collect()
@@ -396,7 +410,7 @@ impl Admin {
         let mut groups = Vec::with_capacity(answers.len());
         for (listed, answer) in answers {
             match answer.map_err(Error::from) {
-                Ok(g) => groups.push(group_from(g)),
+                Ok(g) => groups.push(g),
                 Err(e) => match skip_reason(&e) {
                     Some(reason) => skipped.push(SkippedItem::new(
                         SkippedKind::Group,
