@@ -5,32 +5,16 @@
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use opadmin::Admin;
-use opadmin_emulator::{
-    AccountBuilder, DEFAULT_OWNER_EMAIL, Emulator, EmulatorConfig, RunningEmulator,
-};
+use opadmin_emulator::{Emulator, EmulatorConfig};
 
-async fn admin(emu: &RunningEmulator) -> Admin {
-    let c = emu.credentials(DEFAULT_OWNER_EMAIL).expect("owner");
-    Admin::builder()
-        .address(emu.address())
-        .credentials(&c.email, &c.password, &c.secret_key)
-        .build()
-        .await
-        .expect("sign-in")
-}
+mod support;
+use support::{large_account, owner, time_first_syncs};
 
 fn sync_at_scale(c: &mut Criterion) {
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     let started = Instant::now();
     let emu = rt
-        .block_on(Emulator::start(
-            EmulatorConfig::default(),
-            AccountBuilder::new("Large")
-                .iterations(100_000)
-                .seed(7)
-                .synthetic(10_000, 1_000, 2_000),
-        ))
+        .block_on(Emulator::start(EmulatorConfig::default(), large_account()))
         .expect("emulator");
     eprintln!(
         "emulator account of 10000 users, 1000 groups, 2000 vaults built and serving in {:?}",
@@ -43,22 +27,18 @@ fn sync_at_scale(c: &mut Criterion) {
         .measurement_time(Duration::from_secs(40));
     group.bench_function("sync", |b| {
         b.iter_custom(|iters| {
-            let mut total = Duration::ZERO;
-            for _ in 0..iters {
-                let a = rt.block_on(admin(&emu));
-                let t = Instant::now();
-                let snap = rt.block_on(a.sync()).expect("sync");
-                total += t.elapsed();
-                assert_eq!(snap.vaults.len(), 2000);
-            }
-            total
+            time_first_syncs(
+                iters,
+                || rt.block_on(owner(&emu, None)),
+                |a| rt.block_on(a.sync()).expect("sync"),
+            )
         })
     });
     group.bench_function("list_and_open_2000_vault_keys", |b| {
         b.iter_custom(|iters| {
             let mut total = Duration::ZERO;
             for _ in 0..iters {
-                let a = rt.block_on(admin(&emu));
+                let a = rt.block_on(owner(&emu, None));
                 let t = Instant::now();
                 let n = rt.block_on(a.open_vault_keys()).expect("keys");
                 total += t.elapsed();
@@ -79,12 +59,7 @@ fn emulator_build(c: &mut Criterion) {
     group.bench_function("build_10k_users_1k_groups_2k_vaults", |b| {
         b.iter(|| {
             let emu = rt
-                .block_on(Emulator::start(
-                    EmulatorConfig::default(),
-                    AccountBuilder::new("Large")
-                        .iterations(100_000)
-                        .synthetic(10_000, 1_000, 2_000),
-                ))
+                .block_on(Emulator::start(EmulatorConfig::default(), large_account()))
                 .expect("emulator");
             rt.block_on(emu.shutdown());
         })

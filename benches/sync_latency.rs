@@ -24,24 +24,10 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use opadmin::Admin;
 use opadmin_crypto::secret::SecretBytes32;
 use opadmin_crypto::srp;
-use opadmin_emulator::{
-    AccountBuilder, DEFAULT_OWNER_EMAIL, Emulator, EmulatorConfig, Faults, RateLimit,
-    RunningEmulator, demo_account,
-};
+use opadmin_emulator::{Emulator, EmulatorConfig, Faults, RateLimit, demo_account};
 
-async fn admin(emu: &RunningEmulator, ceiling: Option<usize>) -> Admin {
-    let c = emu.credentials(DEFAULT_OWNER_EMAIL).expect("owner");
-    let builder = Admin::builder()
-        .address(emu.address())
-        .credentials(&c.email, &c.password, &c.secret_key);
-    match ceiling {
-        Some(n) => builder.concurrency(n),
-        None => builder,
-    }
-    .build()
-    .await
-    .expect("sign-in")
-}
+mod support;
+use support::{large_account, owner, time_first_syncs};
 
 fn sync_at_latency(c: &mut Criterion) {
     let rt = tokio::runtime::Runtime::new().expect("runtime");
@@ -61,17 +47,11 @@ fn sync_at_latency(c: &mut Criterion) {
             ..EmulatorConfig::default()
         };
         let emu = rt
-            .block_on(Emulator::start(
-                config,
-                AccountBuilder::new("Large")
-                    .iterations(100_000)
-                    .seed(7)
-                    .synthetic(10_000, 1_000, 2_000),
-            ))
+            .block_on(Emulator::start(config, large_account()))
             .expect("emulator");
 
         // Requests per sync, counted by the emulator, once before measuring.
-        let warm = rt.block_on(admin(&emu, ceiling));
+        let warm = rt.block_on(owner(&emu, ceiling));
         let (served, refused) = (emu.requests_served(), emu.rate_limited());
         let t = Instant::now();
         let first = rt.block_on(warm.sync()).expect("first sync");
@@ -99,15 +79,11 @@ fn sync_at_latency(c: &mut Criterion) {
             .measurement_time(Duration::from_secs(20));
         group.bench_function("first_sync", |b| {
             b.iter_custom(|iters| {
-                let mut total = Duration::ZERO;
-                for _ in 0..iters {
-                    let a = rt.block_on(admin(&emu, ceiling));
-                    let t = Instant::now();
-                    let snap = rt.block_on(a.sync()).expect("sync");
-                    total += t.elapsed();
-                    assert_eq!(snap.vaults.len(), 2000);
-                }
-                total
+                time_first_syncs(
+                    iters,
+                    || rt.block_on(owner(&emu, ceiling)),
+                    |a| rt.block_on(a.sync()).expect("sync"),
+                )
             })
         });
         group.bench_function("second_sync", |b| {
@@ -135,7 +111,7 @@ fn sign_in_against_floor(c: &mut Criterion) {
             demo_account().iterations(ITERATIONS),
         ))
         .expect("emulator");
-    let owner = emu.owner().clone();
+    let credentials = emu.owner().clone();
     let x = SecretBytes32::new([9u8; 32]);
     let server = srp::SrpServer::new(srp::SrpVersion::V2, &srp::verifier(&x), "SESSION");
     let b_hex = server.public_hex();
@@ -149,7 +125,11 @@ fn sign_in_against_floor(c: &mut Criterion) {
             rt.block_on(
                 Admin::builder()
                     .address(emu.address())
-                    .credentials(&owner.email, &owner.password, &owner.secret_key)
+                    .credentials(
+                        &credentials.email,
+                        &credentials.password,
+                        &credentials.secret_key,
+                    )
                     .build(),
             )
             .expect("sign-in")

@@ -15,11 +15,13 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::sync::atomic::{AtomicIsize, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use opadmin::Admin;
-use opadmin_emulator::{AccountBuilder, DEFAULT_OWNER_EMAIL, Emulator, EmulatorConfig};
+use opadmin_emulator::{Emulator, EmulatorConfig};
+
+mod support;
+use support::{large_account, owner, time_first_syncs};
 
 thread_local! {
     /// Whether this thread's allocations are the client's.
@@ -112,29 +114,8 @@ fn sync_memory(c: &mut Criterion) {
         .build()
         .expect("client runtime");
     let emu = emulator_rt
-        .block_on(Emulator::start(
-            EmulatorConfig::default(),
-            AccountBuilder::new("Large")
-                .iterations(100_000)
-                .seed(7)
-                .synthetic(10_000, 1_000, 2_000),
-        ))
+        .block_on(Emulator::start(EmulatorConfig::default(), large_account()))
         .expect("emulator");
-    let credentials = emu.credentials(DEFAULT_OWNER_EMAIL).expect("owner");
-    let sign_in = || {
-        client_rt
-            .block_on(
-                Admin::builder()
-                    .address(emu.address())
-                    .credentials(
-                        &credentials.email,
-                        &credentials.password,
-                        &credentials.secret_key,
-                    )
-                    .build(),
-            )
-            .expect("sign-in")
-    };
 
     let mut peaks = Vec::new();
     let mut group = c.benchmark_group("sync_memory_10k");
@@ -143,19 +124,16 @@ fn sync_memory(c: &mut Criterion) {
         .measurement_time(Duration::from_secs(20));
     group.bench_function("first_sync", |b| {
         b.iter_custom(|iters| {
-            let mut total = Duration::ZERO;
-            for _ in 0..iters {
-                let admin = sign_in();
-                let t = Instant::now();
-                let (snapshot, peak) =
-                    peak_during(|| client_rt.block_on(admin.sync()).expect("sync"));
-                total += t.elapsed();
-                assert_eq!(snapshot.vaults.len(), 2000);
-                assert!(snapshot.users.len() >= 10_000);
-                peaks.push(peak);
-                drop(snapshot);
-            }
-            total
+            time_first_syncs(
+                iters,
+                || client_rt.block_on(owner(&emu, None)),
+                |admin| {
+                    let (snapshot, peak) =
+                        peak_during(|| client_rt.block_on(admin.sync()).expect("sync"));
+                    peaks.push(peak);
+                    snapshot
+                },
+            )
         })
     });
     group.finish();
