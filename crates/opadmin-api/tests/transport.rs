@@ -260,6 +260,125 @@ async fn a_tampered_encrypted_answer_is_rejected_without_retry() {
     assert!(matches!(err, ApiError::Tampered(_)), "{err:?}");
 }
 
+/// What a call should end with, for the table of hostile answers below.
+#[derive(Debug)]
+enum Expect {
+    Opens,
+    Tampered,
+    Protocol,
+    NotFound,
+}
+
+#[tokio::test]
+async fn hostile_answer_bodies_end_in_typed_errors_and_escaped_envelopes_still_open() {
+    let (server, fake) = start().await;
+    catch_all(&server, 0).await;
+    let s = signed_in(&server, &fake, test_options()).await;
+    let (sid, key) = session_key(&s, &fake);
+    let key = SymmetricKey::new(sid.clone(), key);
+    let account = fixture("get-account-info-response.json");
+    let good = key.encrypt_json(&account);
+    let iv = good.iv.clone().expect("iv");
+    let field = |name: &str, value: Value| {
+        let mut v = serde_json::to_value(&good).unwrap();
+        v[name] = value;
+        v.to_string()
+    };
+    let without = |name: &str| {
+        let mut v = serde_json::to_value(&good).unwrap();
+        v.as_object_mut().unwrap().remove(name);
+        v.to_string()
+    };
+    let sealed = |plaintext: &[u8]| serde_json::to_string(&key.encrypt(plaintext)).unwrap();
+    // The same envelope with every character of `data` and `kid` written as a JSON escape.
+    let escaped = {
+        let escape = |t: &str| {
+            t.chars()
+                .map(|c| format!("\\u{:04x}", c as u32))
+                .collect::<String>()
+        };
+        format!(
+            r#"{{"kid":"{}","enc":"A256GCM","cty":"b5+jwk+json","iv":"{iv}","data":"{}"}}"#,
+            escape(&sid),
+            escape(&good.data)
+        )
+    };
+    let cases: Vec<(&str, String, Expect)> = vec![
+        ("escaped envelope", escaped, Expect::Opens),
+        ("kid not a string", field("kid", json!(5)), Expect::Tampered),
+        (
+            "data not a string",
+            field("data", json!(["x"])),
+            Expect::Tampered,
+        ),
+        (
+            "another cipher",
+            field("enc", json!("A128GCM")),
+            Expect::Tampered,
+        ),
+        ("no iv", without("iv"), Expect::Tampered),
+        ("short iv", field("iv", json!("AAAA")), Expect::Tampered),
+        (
+            "data not base64",
+            field("data", json!("*&^%")),
+            Expect::Tampered,
+        ),
+        (
+            "data shorter than a tag",
+            field("data", json!("AAAA")),
+            Expect::Tampered,
+        ),
+        (
+            "envelope then garbage",
+            format!("{} x", serde_json::to_string(&good).unwrap()),
+            Expect::Tampered,
+        ),
+        ("plain JSON", account.to_string(), Expect::Tampered),
+        (
+            "plain success off the allow-list",
+            r#"{"success":1}"#.into(),
+            Expect::Tampered,
+        ),
+        ("empty body", String::new(), Expect::Tampered),
+        ("deep nesting", "[".repeat(100_000), Expect::Tampered),
+        ("HTML", "<html>502</html>".into(), Expect::Tampered),
+        ("plaintext not JSON", sealed(b"{not json"), Expect::Protocol),
+        (
+            "plaintext of the wrong shape",
+            sealed(br#"{"uuid":7}"#),
+            Expect::Protocol,
+        ),
+        (
+            "an error inside the envelope",
+            sealed(br#"{"errorCode":117}"#),
+            Expect::NotFound,
+        ),
+    ];
+    for (name, body, expect) in cases {
+        Mock::given(method("GET"))
+            .and(path("/api/v1/account"))
+            .respond_with(ResponseTemplate::new(200).set_body_raw(body, "application/json"))
+            .up_to_n_times(1)
+            .with_priority(1)
+            .mount(&server)
+            .await;
+        let started = Instant::now();
+        let result = s.client.account().await;
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{name}: not bounded"
+        );
+        match (&expect, &result) {
+            (Expect::Opens, Ok(a)) => assert_eq!(a.uuid.to_string(), account["uuid"]),
+            (Expect::Tampered, Err(ApiError::Tampered(_)))
+            | (Expect::Protocol, Err(ApiError::Protocol(_)))
+            | (Expect::NotFound, Err(ApiError::NotFound { .. })) => {}
+            _ => panic!("{name}: expected {expect:?}, got {result:?}"),
+        }
+    }
+    assert_eq!(count(&server, "/api/v1/account").await, 17, "none retried");
+}
+
 #[tokio::test]
 async fn an_unmatched_request_fails_loudly() {
     let (server, fake) = start().await;
