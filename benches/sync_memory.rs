@@ -95,15 +95,18 @@ unsafe impl GlobalAlloc for Counting {
 static ALLOCATOR: Counting = Counting;
 
 /// Runs `f` with this thread counted, and returns its result with the peak heap the client
-/// held during it above what it held when it started, in bytes.
-fn peak_during<T>(f: impl FnOnce() -> T) -> (T, usize) {
+/// held during it and what it still holds after it (its result included), both above what it
+/// held when it started, in bytes.
+fn peak_during<T>(f: impl FnOnce() -> T) -> (T, usize, usize) {
     COUNTED.with(|c| c.set(true));
     let start = CURRENT.load(Ordering::Relaxed);
     PEAK.store(start, Ordering::Relaxed);
     let out = f();
     let peak = PEAK.load(Ordering::Relaxed) - start;
+    let held = CURRENT.load(Ordering::Relaxed) - start;
     COUNTED.with(|c| c.set(false));
-    (out, usize::try_from(peak).unwrap_or(0))
+    let bytes = |n: isize| usize::try_from(n).unwrap_or(0);
+    (out, bytes(peak), bytes(held))
 }
 
 fn sync_memory(c: &mut Criterion) {
@@ -117,7 +120,7 @@ fn sync_memory(c: &mut Criterion) {
         .block_on(Emulator::start(EmulatorConfig::default(), large_account()))
         .expect("emulator");
 
-    let mut peaks = Vec::new();
+    let (mut peaks, mut helds) = (Vec::new(), Vec::new());
     let mut group = c.benchmark_group("sync_memory_10k");
     group
         .sample_size(10)
@@ -128,9 +131,10 @@ fn sync_memory(c: &mut Criterion) {
                 iters,
                 || client_rt.block_on(owner(&emu, None)),
                 |admin| {
-                    let (snapshot, peak) =
+                    let (snapshot, peak, held) =
                         peak_during(|| client_rt.block_on(admin.sync()).expect("sync"));
                     peaks.push(peak);
+                    helds.push(held);
                     snapshot
                 },
             )
@@ -138,14 +142,17 @@ fn sync_memory(c: &mut Criterion) {
     });
     group.finish();
     peaks.sort_unstable();
+    helds.sort_unstable();
     let mib = |b: usize| b as f64 / (1024.0 * 1024.0);
     eprintln!(
         "sync_memory_10k: the client's peak heap during a first sync, over {} runs: \
-         median {:.1} MiB (min {:.1}, max {:.1})",
+         median {:.1} MiB (min {:.1}, max {:.1}); held after it (the snapshot and what the \
+         Admin keeps for the next sync): median {:.1} MiB",
         peaks.len(),
         mib(peaks[peaks.len() / 2]),
         mib(peaks[0]),
         mib(peaks[peaks.len() - 1]),
+        mib(helds[helds.len() / 2]),
     );
 }
 
