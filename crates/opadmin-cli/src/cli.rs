@@ -254,6 +254,12 @@ pub enum Command {
         /// Print one section only (needed for a single CSV table).
         #[arg(long, value_enum, default_value_t = Part::All)]
         part: Part,
+        /// Continue from the snapshot stored in FILE, then store the new one there (written
+        /// atomically, mode 0600): only vaults whose versions moved are read again, and
+        /// `--part changes` lists what changed since. A missing FILE makes a full sync; one
+        /// that is not a snapshot opadmin wrote, or is of another account, is an error.
+        #[arg(long, value_name = "FILE")]
+        state: Option<std::path::PathBuf>,
     },
     /// People: list, get, invite, confirm, suspend, reactivate, remove.
     #[command(subcommand)]
@@ -302,6 +308,8 @@ pub enum Part {
     Access,
     /// Groups' grants on vaults.
     Grants,
+    /// What changed since the snapshot stored with --state.
+    Changes,
 }
 
 /// Targets named on the command line and/or in a file.

@@ -16,8 +16,7 @@
 //! new device on every run, which is what the file exists to prevent. Error messages never
 //! quote the file's content.
 
-use std::fs::{File, OpenOptions};
-use std::io::{Read, Write};
+use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use opadmin::RememberToken;
@@ -201,17 +200,13 @@ fn read(path: &Path) -> Result<DeviceFile, DeviceFileError> {
         path: path.to_owned(),
         source,
     };
-    let mut bytes = Vec::new();
-    File::open(path)
-        .map_err(read_error)?
-        .take(MAX_DEVICE_FILE_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(read_error)?;
-    if bytes.len() as u64 > MAX_DEVICE_FILE_BYTES {
+    let file = File::open(path).map_err(read_error)?;
+    let Some(bytes) = crate::files::read_capped(file, MAX_DEVICE_FILE_BYTES).map_err(read_error)?
+    else {
         return Err(DeviceFileError::TooLarge {
             path: path.to_owned(),
         });
-    }
+    };
     let file: DeviceFile = serde_json::from_slice(&bytes).map_err(|e| {
         use serde_json::error::Category;
         let what = match e.classify() {
@@ -302,51 +297,11 @@ pub fn store(path: &Path, entry: DeviceEntry) -> Result<bool, DeviceFileError> {
         source: std::io::Error::other(e),
     })?;
     text.push(b'\n');
-    write_atomically(path, &text).map_err(|source| DeviceFileError::Write {
+    crate::files::write_atomically(path, &text).map_err(|source| DeviceFileError::Write {
         path: path.to_owned(),
         source,
     })?;
     Ok(true)
-}
-
-/// Writes `bytes` to a new temporary file next to `path` (created with mode 0600 on Unix, in a
-/// directory created with mode 0700), flushes it to disk and renames it over `path`.
-fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir.to_owned(),
-        _ => PathBuf::from("."),
-    };
-    if !dir.is_dir() {
-        let mut builder = std::fs::DirBuilder::new();
-        builder.recursive(true);
-        #[cfg(unix)]
-        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-        builder.create(&dir)?;
-    }
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "devices.json".into());
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or_default();
-    let temp = dir.join(format!(".{name}.{}.{nanos}.tmp", std::process::id()));
-    let mut options = OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let result = (|| {
-        let mut file = options.open(&temp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        drop(file);
-        std::fs::rename(&temp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&temp);
-    }
-    result
 }
 
 /// On Unix, true when the file can be read by others than its owner.

@@ -8,7 +8,7 @@
 //! opadmin users list|get|invite|confirm|suspend|reactivate|remove|invitations|resend|revoke-invitation
 //! opadmin groups list|members|add|remove|role
 //! opadmin vaults list|access|grant|revoke|add-permissions|remove-permissions|create|rename|delete
-//! opadmin sync
+//! opadmin sync [--state FILE]
 //! opadmin plan FILE
 //! opadmin apply FILE [--replan]
 //! ```
@@ -32,6 +32,7 @@ mod confirm;
 mod connect;
 mod device_file;
 mod exit;
+mod files;
 mod output;
 mod progress;
 mod records;

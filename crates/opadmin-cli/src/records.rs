@@ -394,6 +394,92 @@ impl Record for SkippedRecord {
     }
 }
 
+/// One person, group or vault added, changed or removed since the stored snapshot
+/// (`sync --state FILE --part changes`).
+#[derive(Debug, Clone)]
+pub struct ChangeRecord {
+    /// `person`, `group` or `vault`.
+    pub kind: &'static str,
+    /// `added`, `changed` or `removed`.
+    pub change: &'static str,
+    /// Uuid.
+    pub id: String,
+    /// Email (people) or name, from the new snapshot (from the stored one when removed).
+    pub name: String,
+}
+
+impl Record for ChangeRecord {
+    const FIELDS: &'static [&'static str] = &["kind", "change", "id", "name"];
+    const TABLE: &'static [&'static str] = &["kind", "change", "name", "id"];
+    fn values(&self) -> Vec<Value> {
+        vec![
+            Value::Text(self.kind.to_owned()),
+            Value::Text(self.change.to_owned()),
+            Value::Text(self.id.clone()),
+            Value::text_or_null(self.name.clone()),
+        ]
+    }
+}
+
+/// The changes a sync reports against `previous` (the snapshot it continued from), people
+/// first, then groups, then vaults; each named from the snapshot that has it.
+pub fn change_records(
+    changes: &opadmin::Changes,
+    now: &Snapshot,
+    previous: &Snapshot,
+) -> Vec<ChangeRecord> {
+    fn names(snapshot: &Snapshot) -> HashMap<&str, &str> {
+        let users = snapshot
+            .users
+            .iter()
+            .map(|u| (u.id.as_str(), u.email.as_str()));
+        let groups = snapshot
+            .groups
+            .iter()
+            .map(|g| (g.id.as_str(), g.name.as_str()));
+        let vaults = snapshot
+            .vaults
+            .iter()
+            .map(|v| (v.id.as_str(), v.name.as_str()));
+        users.chain(groups).chain(vaults).collect()
+    }
+    fn ids<Id: AsRef<str>>(list: &[Id]) -> Vec<&str> {
+        list.iter().map(AsRef::as_ref).collect()
+    }
+    fn by_change<Id: AsRef<str>>(
+        items: &opadmin::ItemChanges<Id>,
+    ) -> [(&'static str, Vec<&str>); 3] {
+        [
+            ("added", ids(&items.added)),
+            ("changed", ids(&items.changed)),
+            ("removed", ids(&items.removed)),
+        ]
+    }
+    let (now_names, previous_names) = (names(now), names(previous));
+    let sections = [
+        ("person", by_change(&changes.users)),
+        ("group", by_change(&changes.groups)),
+        ("vault", by_change(&changes.vaults)),
+    ];
+    let mut records = Vec::new();
+    for (kind, by_change) in sections {
+        for (change, ids) in by_change {
+            let known = if change == "removed" {
+                &previous_names
+            } else {
+                &now_names
+            };
+            records.extend(ids.into_iter().map(|id| ChangeRecord {
+                kind,
+                change,
+                id: id.to_owned(),
+                name: known.get(id).copied().unwrap_or_default().to_owned(),
+            }));
+        }
+    }
+    records
+}
+
 /// Every record of a snapshot, by section.
 #[derive(Debug, Clone)]
 pub struct SnapshotRecords {

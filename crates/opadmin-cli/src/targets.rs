@@ -63,17 +63,14 @@ fn read(path: &Path) -> Result<String, CliError> {
             .map_err(|e| CliError::Usage(format!("could not read {}: {e}", path.display())))?;
         (Box::new(file), path.display().to_string())
     };
-    let mut bytes = Vec::new();
-    source
-        .take(MAX_FILE + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| CliError::Usage(format!("could not read {name}: {e}")))?;
-    if bytes.len() as u64 > MAX_FILE {
+    let Some(bytes) = crate::files::read_capped(source, MAX_FILE)
+        .map_err(|e| CliError::Usage(format!("could not read {name}: {e}")))?
+    else {
         return Err(CliError::Usage(format!(
             "could not read {name}: a target list may hold at most {} MiB; split it",
             MAX_FILE >> 20
         )));
-    }
+    };
     String::from_utf8(bytes)
         .map_err(|_| CliError::Usage(format!("could not read {name}: it is not UTF-8 text")))
 }

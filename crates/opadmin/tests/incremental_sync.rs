@@ -328,4 +328,18 @@ async fn a_stored_snapshot_continues_in_a_new_process() {
     let c = s.changes.expect("report");
     assert_eq!(c.vaults_reused, 0);
     assert_eq!(c.vaults_read, old.vaults.len());
+
+    // Another account's snapshot is refused before anything is sent.
+    let mut foreign: Snapshot = serde_json::from_str(&stored).expect("reads back");
+    foreign.account.id = "ZZZZZZZZZZZZZZZZZZZZZZZZZZ".into();
+    let served = emu.requests_served();
+    let refused = admin
+        .sync_since(&foreign)
+        .await
+        .expect_err("another account");
+    assert!(
+        matches!(&refused, opadmin::Error::InvalidInput(m) if m.contains("ZZZZZZZZZZZZZZZZZZZZZZZZZZ")),
+        "{refused:?}"
+    );
+    assert_eq!(emu.requests_served(), served, "nothing sent");
 }

@@ -47,7 +47,7 @@ pub async fn run(
         Command::Plan { file } => plan::plan(admin, &file, out).await,
         Command::Apply { file, replan } => plan::apply(admin, &file, replan, flags.yes, out).await,
         Command::Demo => Err(CliError::Other("the demo runs on its own emulator".into())),
-        Command::Sync { part } => sync::run(admin, part, out).await,
+        Command::Sync { part, state } => sync::run(admin, part, state.as_deref(), out).await,
         Command::Users(c) => users::run(admin, c, out).await,
         Command::Groups(c) => groups::run(admin, c, out).await,
         Command::Vaults(c) => vaults::run(admin, c, out).await,
@@ -121,6 +121,14 @@ pub fn prepare(command: &mut Command, password_stdin: bool) -> Result<(), CliErr
 pub async fn synced(admin: &Admin) -> Result<Snapshot, CliError> {
     let pb = progress::spinner("Syncing people, groups and vaults");
     let snapshot = admin.sync().await;
+    pb.finish_and_clear();
+    Ok(snapshot?)
+}
+
+/// [`synced`], continuing from a stored snapshot (`Admin::sync_since`).
+pub async fn synced_since(admin: &Admin, previous: &Snapshot) -> Result<Snapshot, CliError> {
+    let pb = progress::spinner("Syncing what changed since the stored snapshot");
+    let snapshot = admin.sync_since(previous).await;
     pb.finish_and_clear();
     Ok(snapshot?)
 }

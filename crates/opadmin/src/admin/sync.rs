@@ -230,7 +230,18 @@ impl Admin {
     /// same account, possibly stored as JSON and read back): only vaults whose versions moved
     /// since are read again, and [`Snapshot::changes`] is relative to `previous`. A snapshot
     /// stored before vault versions were recorded has none, so each of its vaults is read again.
+    ///
+    /// A snapshot of another account is refused with [`Error::InvalidInput`] before anything is
+    /// sent: its changes would describe two different accounts.
     pub async fn sync_since(&self, previous: &Snapshot) -> Result<Snapshot> {
+        let signed_in = self.client().account_uuid().as_str();
+        if previous.account.id != signed_in {
+            return Err(Error::InvalidInput(format!(
+                "the snapshot to continue from is of account {}, not of the signed-in account \
+                 {signed_in}; sync it with its own account, or sync afresh",
+                previous.account.id
+            )));
+        }
         self.sync_after(Some(SyncCache::from_snapshot(previous)))
             .await
     }
