@@ -5,8 +5,7 @@
 
 use std::path::PathBuf;
 mod support;
-use serde_json::Value;
-use support::{demo_emulator as emulator, opadmin, runtime};
+use support::{demo_emulator as emulator, json, opadmin, runtime};
 
 /// The desired state shipped as the README's example, written for the demo account.
 fn example() -> String {
@@ -14,10 +13,6 @@ fn example() -> String {
         .join("../../examples/desired-state.toml")
         .to_string_lossy()
         .into_owned()
-}
-
-fn json(stdout: &str) -> Value {
-    serde_json::from_str(stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {stdout}"))
 }
 
 #[test]

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 mod support;
 use serde_json::Value;
-use support::{demo_emulator as emulator, opadmin, runtime};
+use support::{demo_emulator as emulator, json, opadmin, runtime};
 
 /// A fresh directory for this test's files.
 fn dir(name: &str) -> PathBuf {
@@ -22,8 +22,23 @@ fn arg(path: &Path) -> String {
     path.to_string_lossy().into_owned()
 }
 
-fn json(stdout: &str) -> Value {
-    serde_json::from_str(stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {stdout}"))
+/// `sync --state STATE --part changes --format FORMAT`: the exit code and stdout (stderr shown
+/// when it fails).
+fn changes(emu: &opadmin_emulator::RunningEmulator, state: &Path, format: &str) -> String {
+    let (code, stdout, stderr) = opadmin(
+        emu,
+        &[
+            "sync",
+            "--state",
+            &arg(state),
+            "--part",
+            "changes",
+            "--format",
+            format,
+        ],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    stdout
 }
 
 #[test]
@@ -34,19 +49,7 @@ fn a_stored_snapshot_carries_the_next_sync_and_lists_what_changed() {
     let state = dir.join("state.json");
 
     // First run: no file yet, so a full sync; the snapshot is stored, private.
-    let (code, stdout, stderr) = opadmin(
-        &emu,
-        &[
-            "sync",
-            "--state",
-            &arg(&state),
-            "--part",
-            "changes",
-            "--format",
-            "json",
-        ],
-    );
-    assert_eq!(code, 0, "{stderr}");
+    let stdout = changes(&emu, &state, "json");
     assert_eq!(
         json(&stdout),
         serde_json::json!([]),
@@ -66,21 +69,9 @@ fn a_stored_snapshot_carries_the_next_sync_and_lists_what_changed() {
     // the change is listed by name.
     let (code, _, stderr) = opadmin(&emu, &["users", "suspend", "bob@acme.example"]);
     assert_eq!(code, 0, "{stderr}");
-    let (code, stdout, stderr) = opadmin(
-        &emu,
-        &[
-            "sync",
-            "--state",
-            &arg(&state),
-            "--part",
-            "changes",
-            "--format",
-            "json",
-        ],
-    );
-    assert_eq!(code, 0, "{stderr}");
-    let changes = json(&stdout);
-    let bob = changes
+    let stdout = changes(&emu, &state, "json");
+    let listed = json(&stdout);
+    let bob = listed
         .as_array()
         .expect("records")
         .iter()
@@ -97,19 +88,7 @@ fn a_stored_snapshot_carries_the_next_sync_and_lists_what_changed() {
 
     // Nothing changed since but this run's own sign-in: only the administrator's last sign-in
     // is listed.
-    let (code, stdout, _) = opadmin(
-        &emu,
-        &[
-            "sync",
-            "--state",
-            &arg(&state),
-            "--part",
-            "changes",
-            "--format",
-            "csv",
-        ],
-    );
-    assert_eq!(code, 0);
+    let stdout = changes(&emu, &state, "csv");
     let lines: Vec<&str> = stdout.lines().collect();
     assert_eq!(lines[0], "kind,change,id,name");
     assert!(

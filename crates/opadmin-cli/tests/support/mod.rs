@@ -69,3 +69,8 @@ pub fn opadmin(emulator: &RunningEmulator, args: &[&str]) -> (i32, String, Strin
 pub fn opadmin_as(emulator: &RunningEmulator, email: &str, args: &[&str]) -> (i32, String, String) {
     run(command_as(emulator, email, args))
 }
+
+/// Reads a command's stdout as JSON, showing it when it is not.
+pub fn json(stdout: &str) -> serde_json::Value {
+    serde_json::from_str(stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {stdout}"))
+}
